@@ -1,0 +1,31 @@
+import type { HandleServerError, ServerInit } from '@sveltejs/kit';
+import { sequence } from '@sveltejs/kit/hooks';
+import { configurePasswordHashing } from '$lib/server/auth/passwords';
+import { getEnv } from '$lib/server/config/env';
+import { getDatabaseHandle } from '$lib/server/db';
+import { authenticate } from '$lib/server/hooks/authenticate';
+import { checkOrigin } from '$lib/server/hooks/origin-check';
+import { securityHeaders } from '$lib/server/hooks/security-headers';
+import { log } from '$lib/server/log';
+
+export const init: ServerInit = async () => {
+	configurePasswordHashing(getEnv().passwordHashConcurrency);
+	await getDatabaseHandle();
+};
+
+export const handle = sequence(securityHeaders, checkOrigin, authenticate);
+
+/** Unexpected errors: logged with an id, shown as a generic message with that id. */
+export const handleError: HandleServerError = ({ error, event, status, message }) => {
+	if (status === 404) return { message };
+	const errorId = crypto.randomUUID().slice(0, 8);
+	const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+	log.error('request.failed', {
+		errorId,
+		status,
+		method: event.request.method,
+		path: event.url.pathname
+	});
+	console.error(detail);
+	return { message: 'Something went wrong on our side.', errorId };
+};

@@ -1,0 +1,36 @@
+/**
+ * A small structured logger: one line per event, `time level event key=value …`.
+ * Never pass tokens, passwords or message bodies as fields.
+ */
+
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+export type LogLevel = keyof typeof LEVELS;
+type Fields = Record<string, string | number | boolean | null | undefined>;
+
+function threshold(): number {
+	const configured = process.env.LOG_LEVEL as LogLevel | undefined;
+	return LEVELS[configured ?? 'info'] ?? LEVELS.info;
+}
+
+function formatValue(value: Fields[string]): string {
+	const text = String(value);
+	return /[\s"=]/.test(text) ? JSON.stringify(text) : text;
+}
+
+function write(level: LogLevel, event: string, fields: Fields = {}): void {
+	if (LEVELS[level] < threshold()) return;
+	const parts = [new Date().toISOString(), level.padEnd(5), event];
+	for (const [key, value] of Object.entries(fields)) {
+		if (value !== undefined) parts.push(`${key}=${formatValue(value)}`);
+	}
+	const line = parts.join(' ');
+	if (level === 'error' || level === 'warn') console.error(line);
+	else console.log(line);
+}
+
+export const log = {
+	debug: (event: string, fields?: Fields) => write('debug', event, fields),
+	info: (event: string, fields?: Fields) => write('info', event, fields),
+	warn: (event: string, fields?: Fields) => write('warn', event, fields),
+	error: (event: string, fields?: Fields) => write('error', event, fields)
+};

@@ -1,0 +1,11 @@
+import { checkReadiness } from '$lib/server/readiness';
+import type { RequestHandler } from './$types';
+
+/** Readiness: 200 when every dependency answers, 503 with the failing check otherwise. */
+export const GET: RequestHandler = async () => {
+	const readiness = await checkReadiness();
+	return Response.json(
+		{ status: readiness.ready ? 'ready' : 'unavailable', checks: readiness.checks },
+		{ status: readiness.ready ? 200 : 503, headers: { 'cache-control': 'no-store' } }
+	);
+};

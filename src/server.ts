@@ -1,0 +1,89 @@
+/**
+ * Production entry: owns `Bun.serve` around the SvelteKit handler built by
+ * svelte-adapter-bun, opens (and migrates) the database before accepting requests, and shuts
+ * down gracefully on SIGTERM/SIGINT. Bundled to `build/server.js` by `bun run build`.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { configurePasswordHashing } from './lib/server/auth/passwords';
+import { describeEnvProblems, getEnv, parseEnv } from './lib/server/config/env';
+import { closeDatabase, getDatabaseHandle } from './lib/server/db';
+import { log } from './lib/server/log';
+import { startMaintenance } from './lib/server/maintenance';
+
+type AdapterHandler = {
+	fetch: (request: Request, server: Bun.Server<undefined>) => Response | Promise<Response>;
+};
+
+/** `build/handler.js` sits next to the bundled entry, or in ../build when run from src/. */
+function findHandler(): string {
+	const beside = join(import.meta.dir, 'handler.js');
+	return existsSync(beside) ? beside : resolve(import.meta.dir, '../build/handler.js');
+}
+
+async function main(): Promise<void> {
+	const bootStarted = performance.now();
+	const parsed = parseEnv(process.env);
+	if (!parsed.ok) {
+		console.error(describeEnvProblems(parsed.problems));
+		process.exit(1);
+	}
+	const env = getEnv();
+	// The adapter builds request URLs from ORIGIN; without it it would assume https.
+	process.env.ORIGIN = env.origin;
+	configurePasswordHashing(env.passwordHashConcurrency);
+
+	let database;
+	try {
+		database = await getDatabaseHandle();
+	} catch (error) {
+		log.error('boot.database_failed', { error: (error as Error).message });
+		process.exit(1);
+	}
+
+	const handlerPath = findHandler();
+	if (!existsSync(handlerPath)) {
+		log.error('boot.not_built', { expected: handlerPath, fix: 'run `bun run build` first' });
+		process.exit(1);
+	}
+	const { getHandler } = (await import(handlerPath)) as { getHandler: () => AdapterHandler };
+	const handler = getHandler();
+
+	const server = Bun.serve({
+		hostname: env.host,
+		port: env.port,
+		maxRequestBodySize: env.bodySizeLimit,
+		idleTimeout: 60,
+		fetch: (request, bunServer) => handler.fetch(request, bunServer)
+		// The realtime issue adds `websocket` here: the Bun socket adapter around the room hub.
+	});
+	const stopMaintenance = startMaintenance();
+	log.info('server.ready', {
+		url: `http://${env.host}:${server.port}`,
+		origin: env.origin,
+		database: database.kind,
+		bootMs: Math.round(performance.now() - bootStarted)
+	});
+
+	let stopping = false;
+	const shutdown = async (signal: string) => {
+		if (stopping) {
+			log.warn('server.forced_exit', { signal });
+			process.exit(1);
+		}
+		stopping = true;
+		log.info('server.stopping', { signal, timeoutMs: env.shutdownTimeoutMs });
+		stopMaintenance();
+		// Stop accepting, let in-flight requests finish, then cut what is left.
+		const drained = server.stop(false).then(() => true);
+		const timedOut = Bun.sleep(env.shutdownTimeoutMs).then(() => false);
+		if (!(await Promise.race([drained, timedOut]))) await server.stop(true);
+		await closeDatabase();
+		log.info('server.stopped', { signal });
+		process.exit(0);
+	};
+	process.on('SIGTERM', () => void shutdown('SIGTERM'));
+	process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+await main();
