@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { defineConfig, type PlaywrightTestConfig } from '@playwright/test';
+
+/**
+ * End-to-end tests against the production build (`build/server.js`), never `vite dev`: the
+ * Origin check, CSP nonces and cookies behave as they do for real users. The test command
+ * builds first; this file only starts the built server.
+ *
+ * Specs are named `*.e2e.ts` so `bun test` (unit and integration) never picks them up.
+ */
+
+/** Debian's Chromium when present; otherwise Playwright's own browser. */
+const chromiumPath =
+	process.env.PLAYWRIGHT_CHROMIUM_PATH ||
+	(existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+
+// Refuse to start with a clear message rather than "Process from config.webServer was not able
+// to start" when nobody has built yet.
+const requireBuild =
+	'test -f build/server.js || { echo "build/server.js is missing: run \\"bun run build\\" before the e2e tests" >&2; exit 1; }';
+
+type WebServer = Extract<NonNullable<PlaywrightTestConfig['webServer']>, unknown[]>[number];
+
+/**
+ * One built server on its own port with a fresh PGlite directory, so every run starts before
+ * first-run setup. Everything the server reads is set here so a developer's shell or `.env`
+ * (Bun loads it by default, hence `--no-env-file`) cannot leak in.
+ */
+function builtServer(name: string, port: number, env: Record<string, string> = {}): WebServer {
+	const origin = `http://127.0.0.1:${port}`;
+	const dataDir = `.test-output/e2e/${name}`;
+	return {
+		name,
+		command: `${requireBuild} && rm -rf ${dataDir} && bun --no-env-file build/server.js`,
+		url: `${origin}/readyz`,
+		reuseExistingServer: false,
+		timeout: 60_000,
+		// SIGTERM lets the server close PGlite cleanly instead of being killed mid-write.
+		gracefulShutdown: { signal: 'SIGTERM', timeout: 5_000 },
+		env: {
+			PORT: String(port),
+			HOST: '127.0.0.1',
+			// Must equal the URL the browser uses: links and the Origin check derive from it.
+			ORIGIN: origin,
+			ALLOWED_ORIGINS: '',
+			DATA_DIR: dataDir,
+			// Empty means unset: always PGlite, never a developer's Postgres.
+			DATABASE_URL: '',
+			ALLOW_SIGNUP: 'false',
+			SESSION_IDLE_TIMEOUT: '30m',
+			SESSION_MAX_LIFETIME: '12h',
+			LOG_LEVEL: 'warn',
+			...env
+		}
+	};
+}
+
+export default defineConfig({
+	testDir: 'tests/e2e',
+	testMatch: '**/*.e2e.ts',
+	outputDir: 'test-results',
+	// Two cores: one worker, files in order; each spec is a serial story anyway.
+	workers: 1,
+	fullyParallel: false,
+	retries: 0,
+	forbidOnly: !!process.env.CI,
+	reporter: [['list'], ['json', { outputFile: '.test-output/playwright.json' }]],
+	use: {
+		browserName: 'chromium',
+		screenshot: 'only-on-failure',
+		launchOptions: {
+			executablePath: chromiumPath,
+			args: [
+				'--no-sandbox',
+				'--headless',
+				'--disable-gpu',
+				'--disable-background-networking',
+				'--disable-component-update',
+				'--disable-sync',
+				'--no-first-run',
+				'--disable-quic'
+			]
+		}
+	},
+	webServer: [
+		builtServer('main', 4173),
+		// A 3 s inactivity limit so the expiry spec sees a session lapse within seconds.
+		builtServer('expiry', 4174, { SESSION_IDLE_TIMEOUT: '3s' })
+	],
+	projects: [
+		{
+			name: 'accounts',
+			testMatch: 'accounts.e2e.ts',
+			use: { baseURL: 'http://127.0.0.1:4173' }
+		},
+		{
+			name: 'expiry',
+			testMatch: 'expiry.e2e.ts',
+			use: { baseURL: 'http://127.0.0.1:4174' }
+		}
+	]
+});
