@@ -11,7 +11,13 @@ const JUNIT = `${OUTPUT}/bun-junit.xml`;
 const PLAYWRIGHT_JSON = `${OUTPUT}/playwright.json`;
 
 type Counts = { passed: number; failed: number; skipped: number };
-type StepResult = { name: string; ok: boolean; seconds: number; counts?: Counts; skippedBecause?: string };
+type StepResult = {
+	name: string;
+	ok: boolean;
+	seconds: number;
+	counts?: Counts;
+	skippedBecause?: string;
+};
 
 async function run(name: string, command: string[]): Promise<{ ok: boolean; seconds: number }> {
 	console.log(`\n━━━ ${name}: ${command.join(' ')}`);
@@ -49,7 +55,10 @@ mkdirSync(OUTPUT, { recursive: true });
 const suiteStarted = performance.now();
 const results: StepResult[] = [];
 
-results.push({ name: 'check (svelte-check, eslint, prettier)', ...(await run('check', ['bun', 'run', 'check'])) });
+results.push({
+	name: 'check (svelte-check, eslint, prettier)',
+	...(await run('check', ['bun', 'run', 'check']))
+});
 
 const build = await run('build', ['bun', 'run', 'build']);
 results.push({ name: 'build', ...build });
@@ -78,7 +87,9 @@ for (const result of results) {
 		? ` — ${result.counts.passed} passed, ${result.counts.failed} failed, ${result.counts.skipped} skipped`
 		: '';
 	const note = result.skippedBecause ? ` — not run: ${result.skippedBecause}` : '';
-	console.log(`${result.ok ? 'PASS' : 'FAIL'}  ${result.name} (${result.seconds.toFixed(1)} s)${counts}${note}`);
+	console.log(
+		`${result.ok ? 'PASS' : 'FAIL'}  ${result.name} (${result.seconds.toFixed(1)} s)${counts}${note}`
+	);
 	if (result.counts) {
 		total.passed += result.counts.passed;
 		total.failed += result.counts.failed;

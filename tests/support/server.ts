@@ -55,7 +55,11 @@ export async function startServer(
 	});
 	let output = '';
 	const collect = async (stream: ReadableStream<Uint8Array>) => {
-		for await (const chunk of stream) output += new TextDecoder().decode(chunk);
+		const reader = stream.getReader();
+		const decoder = new TextDecoder();
+		for (let read = await reader.read(); !read.done; read = await reader.read()) {
+			output += decoder.decode(read.value, { stream: true });
+		}
 	};
 	void collect(child.stdout);
 	void collect(child.stderr);
