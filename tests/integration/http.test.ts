@@ -337,6 +337,22 @@ for (const target of targets) {
 			expect(users.users.map((u) => u.role)).toEqual(['admin']);
 		});
 
+		test('self sign-up is closed by default', async () => {
+			expect((await request(server, '/signup')).status).toBe(404);
+			const form = new URLSearchParams({
+				name: 'Eve',
+				email: 'eve@http.test',
+				password: 'x'.repeat(12)
+			});
+			const post = await request(server, '/signup', {
+				method: 'POST',
+				headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+				body: form
+			});
+			expect(post.status).toBe(404);
+			expect(sessionCookie(post)).toBeNull();
+		});
+
 		test('pages need a session: the dashboard redirects to sign-in', async () => {
 			const response = await request(server, '/studies');
 			expect(response.status).toBe(303);
@@ -376,6 +392,36 @@ describe('server lifecycle on PGlite', () => {
 		const login = await postJson(second, '/api/auth/login', ADMIN);
 		expect(login.status).toBe(200);
 		expect(await second.stop('SIGINT')).toBe(0);
+	});
+
+	test('unconfigured ORIGIN accepts loopback names; ALLOW_SIGNUP opens sign-up', async () => {
+		const other = temporaryDataDir();
+		const server = await startServer({ DATA_DIR: other.dir, ORIGIN: '', ALLOW_SIGNUP: 'true' });
+		try {
+			// The browser used http://127.0.0.1:port while ORIGIN defaults to http://localhost:port.
+			expect((await createFirstAdmin(server)).status).toBe(303);
+			expect((await request(server, '/signup')).status).toBe(200);
+			const password = 'a sensible long phrase';
+			const form = new URLSearchParams({
+				name: 'Rita',
+				email: 'rita@http.test',
+				password,
+				confirm: password
+			});
+			const post = await request(server, '/signup', {
+				method: 'POST',
+				headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+				body: form
+			});
+			expect(post.status).toBe(303);
+			const me = await request(server, '/api/me', { client: { cookie: sessionCookie(post) } });
+			expect(await me.json()).toMatchObject({
+				user: { email: 'rita@http.test', role: 'researcher' }
+			});
+		} finally {
+			await server.stop();
+			other.remove();
+		}
 	});
 
 	test('over https the cookie is __Host- prefixed and Secure', async () => {

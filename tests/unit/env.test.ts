@@ -14,7 +14,12 @@ describe('parseEnv', () => {
 		expect(result.env.sessionMaxLifetimeMs).toBe(12 * 3_600_000);
 		expect(result.env.allowSignup).toBe(false);
 		expect(result.env.secureCookies).toBe(false);
-		expect([...result.env.allowedOrigins]).toEqual(['http://localhost:3000']);
+		// Unconfigured, every loopback name of this machine is an allowed origin.
+		expect([...result.env.allowedOrigins]).toEqual([
+			'http://localhost:3000',
+			'http://127.0.0.1:3000',
+			'http://[::1]:3000'
+		]);
 	});
 
 	test('reads every documented setting', () => {
@@ -36,6 +41,7 @@ describe('parseEnv', () => {
 		expect(result.env.secureCookies).toBe(true);
 		expect(result.env.allowedOrigins.has('https://b.example.org')).toBe(true);
 		expect(result.env.allowedOrigins.has('https://ensemble.example.org')).toBe(true);
+		expect(result.env.allowedOrigins.has('http://127.0.0.1:8080')).toBe(false);
 		expect(result.env.sessionIdleTimeoutMs).toBe(15 * 60_000);
 		expect(result.env.bodySizeLimit).toBe(2 * 1024 * 1024);
 		expect(result.env.passwordHashConcurrency).toBe(4);

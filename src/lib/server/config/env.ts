@@ -127,6 +127,8 @@ export function parseEnv(source: Record<string, string | undefined>): EnvResult 
 	}
 	const raw = result.output;
 	const origin = raw.ORIGIN ?? `http://localhost:${raw.PORT}`;
+	// Unconfigured, the app is reached on this machine under any of its loopback names.
+	const loopback = raw.ORIGIN ? [] : [`http://127.0.0.1:${raw.PORT}`, `http://[::1]:${raw.PORT}`];
 	if (raw.SESSION_IDLE_TIMEOUT > raw.SESSION_MAX_LIFETIME) {
 		return {
 			ok: false,
@@ -139,7 +141,7 @@ export function parseEnv(source: Record<string, string | undefined>): EnvResult 
 			port: raw.PORT,
 			host: raw.HOST,
 			origin,
-			allowedOrigins: new Set([origin, ...raw.ALLOWED_ORIGINS]),
+			allowedOrigins: new Set([origin, ...loopback, ...raw.ALLOWED_ORIGINS]),
 			secureCookies: origin.startsWith('https:'),
 			dataDir: raw.DATA_DIR,
 			databaseUrl: raw.DATABASE_URL,
