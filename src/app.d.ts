@@ -1,4 +1,5 @@
 import type { SessionInfo, SessionUser } from '$lib/server/auth/sessions';
+import type { SocketData } from '$lib/server/realtime/bun-adapter';
 
 declare global {
 	namespace App {
@@ -7,6 +8,11 @@ declare global {
 			session: SessionInfo | null;
 			/** The request carried a session cookie that had timed out. */
 			sessionExpired: boolean;
+		}
+		/** Set by svelte-adapter-bun's handler: our Bun server and the original request. */
+		interface Platform {
+			server: import('bun').Server<SocketData>;
+			request: Request;
 		}
 		interface Error {
 			message: string;

@@ -5,6 +5,7 @@ import { getEnv } from '$lib/server/config/env';
 import { getDatabaseHandle } from '$lib/server/db';
 import { authenticate } from '$lib/server/hooks/authenticate';
 import { checkOrigin } from '$lib/server/hooks/origin-check';
+import { upgradeRealtime } from '$lib/server/hooks/realtime-upgrade';
 import { securityHeaders } from '$lib/server/hooks/security-headers';
 import { log } from '$lib/server/log';
 
@@ -13,7 +14,7 @@ export const init: ServerInit = async () => {
 	await getDatabaseHandle();
 };
 
-export const handle = sequence(securityHeaders, checkOrigin, authenticate);
+export const handle = sequence(securityHeaders, checkOrigin, authenticate, upgradeRealtime);
 
 /** Unexpected errors: logged with an id, shown as a generic message with that id. */
 export const handleError: HandleServerError = ({ error, event, status, message }) => {

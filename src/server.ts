@@ -10,9 +10,11 @@ import { describeEnvProblems, getEnv, parseEnv } from './lib/server/config/env';
 import { closeDatabase, getDatabaseHandle } from './lib/server/db';
 import { log } from './lib/server/log';
 import { startMaintenance } from './lib/server/maintenance';
+import type { SocketData } from './lib/server/realtime/bun-adapter';
+import { startRealtime } from './lib/server/realtime/runtime';
 
 type AdapterHandler = {
-	fetch: (request: Request, server: Bun.Server<undefined>) => Response | Promise<Response>;
+	fetch: (request: Request, server: Bun.Server<SocketData>) => Response | Promise<Response>;
 };
 
 /** `build/handler.js` sits next to the bundled entry, or in ../build when run from src/. */
@@ -49,14 +51,17 @@ async function main(): Promise<void> {
 	const { getHandler } = (await import(handlerPath)) as { getHandler: () => AdapterHandler };
 	const handler = getHandler();
 
+	const realtime = startRealtime(env, database.db);
 	const server = Bun.serve({
 		hostname: env.host,
 		port: env.port,
 		maxRequestBodySize: env.bodySizeLimit,
 		idleTimeout: 60,
-		fetch: (request, bunServer) => handler.fetch(request, bunServer)
-		// The realtime issue adds `websocket` here: the Bun socket adapter around the room hub.
+		// Upgrades are decided in hooks.server.ts (`upgradeRealtime`), which calls server.upgrade.
+		fetch: (request, bunServer) => handler.fetch(request, bunServer),
+		websocket: realtime.websocket
 	});
+	realtime.transport.bind(server);
 	const stopMaintenance = startMaintenance();
 	log.info('server.ready', {
 		url: `http://${env.host}:${server.port}`,
@@ -74,8 +79,10 @@ async function main(): Promise<void> {
 		stopping = true;
 		log.info('server.stopping', { signal, timeoutMs: env.shutdownTimeoutMs });
 		stopMaintenance();
-		// Stop accepting, let in-flight requests finish, then cut what is left.
+		// Stop accepting; sockets are told to go away (they resume on another replica), queued
+		// commits and telemetry are written; then in-flight requests finish or are cut.
 		const drained = server.stop(false).then(() => true);
+		await realtime.stop();
 		const timedOut = Bun.sleep(env.shutdownTimeoutMs).then(() => false);
 		if (!(await Promise.race([drained, timedOut]))) await server.stop(true);
 		await closeDatabase();

@@ -8,6 +8,10 @@ export const isCI = process.env.CI === 'true' || process.env.CI === '1';
 export type ServiceAvailability = { available: true; url: string } | { available: false };
 
 const announced = new Set<string>();
+const EXAMPLES = {
+	TEST_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+	TEST_REDIS_URL: 'redis://127.0.0.1:6379'
+};
 
 /** Reads a service URL from the environment, failing under CI when it is missing. */
 export function requireService(
@@ -24,7 +28,7 @@ export function requireService(
 	if (!announced.has(variable)) {
 		announced.add(variable);
 		console.warn(
-			`\n!!! SKIPPED: ${suite} — set ${variable} to run it (e.g. postgres://postgres@127.0.0.1:5432/postgres).\n`
+			`\n!!! SKIPPED: ${suite} — set ${variable} to run it (e.g. ${EXAMPLES[variable]}).\n`
 		);
 	}
 	return { available: false };

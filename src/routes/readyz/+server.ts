@@ -5,7 +5,10 @@ import type { RequestHandler } from './$types';
 export const GET: RequestHandler = async () => {
 	const readiness = await checkReadiness();
 	return Response.json(
-		{ status: readiness.ready ? 'ready' : 'unavailable', checks: readiness.checks },
+		{
+			status: readiness.ready ? (readiness.degraded ? 'degraded' : 'ready') : 'unavailable',
+			checks: readiness.checks
+		},
 		{ status: readiness.ready ? 200 : 503, headers: { 'cache-control': 'no-store' } }
 	);
 };

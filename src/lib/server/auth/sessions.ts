@@ -1,4 +1,4 @@
-import { and, eq, gt, lt, or } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, lt, or } from 'drizzle-orm';
 import type { Executor } from '../db';
 import { sessions, users, type Role } from '../db/schema';
 import { generateSecureRandomString, hashSecret, secretMatchesHash } from './tokens';
@@ -174,4 +174,29 @@ export async function deleteExpiredSessions(
 		.where(or(lt(sessions.expiresAt, now), lt(sessions.lastSeenAt, idleCutoff)))
 		.returning({ id: sessions.id });
 	return removed.length;
+}
+
+/**
+ * Which of these session ids are still valid (exist, within the absolute lifetime, user not
+ * disabled). Open sockets are checked against it so a revoked session loses its sockets at
+ * once. Inactivity is not checked here: an open socket counts as activity (`touchSessions`).
+ */
+export async function findLiveSessionIds(
+	db: Executor,
+	ids: string[],
+	now: Date
+): Promise<Set<string>> {
+	if (ids.length === 0) return new Set();
+	const rows = await db
+		.select({ id: sessions.id })
+		.from(sessions)
+		.innerJoin(users, eq(users.id, sessions.userId))
+		.where(and(inArray(sessions.id, ids), gt(sessions.expiresAt, now), isNull(users.disabledAt)));
+	return new Set(rows.map((row) => row.id));
+}
+
+/** Records activity for sessions that hold open sockets. */
+export async function touchSessions(db: Executor, ids: string[], now: Date): Promise<void> {
+	if (ids.length > 0)
+		await db.update(sessions).set({ lastSeenAt: now }).where(inArray(sessions.id, ids));
 }

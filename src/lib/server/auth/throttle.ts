@@ -38,6 +38,11 @@ export class TokenBucketThrottle<K> {
 		trim(this.#buckets, this.maxKeys);
 		return { ok: true };
 	}
+
+	/** Drops a key's bucket (its owner is gone). */
+	forget(key: K): void {
+		this.#buckets.delete(key);
+	}
 }
 
 /**

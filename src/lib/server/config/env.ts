@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import * as v from 'valibot';
 import { parseByteSize, parseDuration } from './duration';
 
@@ -62,6 +63,11 @@ const postgresUrl = v.pipe(
 	v.regex(/^postgres(ql)?:\/\/.+/, 'expected a postgres:// or postgresql:// connection URL')
 );
 
+const redisUrl = v.pipe(
+	v.string(),
+	v.regex(/^rediss?:\/\/.+/, 'expected a redis:// or rediss:// connection URL')
+);
+
 const EnvSchema = v.object({
 	PORT: v.optional(integer(1, 65_535), '3000'),
 	HOST: v.optional(v.pipe(v.string(), v.nonEmpty()), '127.0.0.1'),
@@ -69,6 +75,14 @@ const EnvSchema = v.object({
 	ALLOWED_ORIGINS: v.optional(originList, ''),
 	DATA_DIR: v.optional(v.pipe(v.string(), v.nonEmpty()), './data'),
 	DATABASE_URL: v.optional(postgresUrl),
+	REDIS_URL: v.optional(redisUrl),
+	REPLICA_ID: v.optional(
+		v.pipe(
+			v.string(),
+			v.regex(/^[\w.-]{1,64}$/, 'expected letters, digits, dot, dash or underscore')
+		)
+	),
+	REALTIME_REPLAY_LIMIT: v.optional(integer(1, 1_000_000), '5000'),
 	SESSION_IDLE_TIMEOUT: v.optional(duration('30m'), '30m'),
 	SESSION_MAX_LIFETIME: v.optional(duration('12h'), '12h'),
 	ALLOW_SIGNUP: v.optional(boolean, 'false'),
@@ -93,6 +107,11 @@ export type Env = {
 	secureCookies: boolean;
 	dataDir: string;
 	databaseUrl: string | undefined;
+	redisUrl: string | undefined;
+	/** Names this process among replicas (logs, bus origin tags). */
+	replicaId: string;
+	/** A reconnecting client further behind than this many events gets a snapshot. */
+	realtimeReplayLimit: number;
 	sessionIdleTimeoutMs: number;
 	sessionMaxLifetimeMs: number;
 	allowSignup: boolean;
@@ -145,6 +164,9 @@ export function parseEnv(source: Record<string, string | undefined>): EnvResult 
 			secureCookies: origin.startsWith('https:'),
 			dataDir: raw.DATA_DIR,
 			databaseUrl: raw.DATABASE_URL,
+			redisUrl: raw.REDIS_URL,
+			replicaId: raw.REPLICA_ID ?? `${hostname()}-${process.pid}`,
+			realtimeReplayLimit: raw.REALTIME_REPLAY_LIMIT,
 			sessionIdleTimeoutMs: raw.SESSION_IDLE_TIMEOUT,
 			sessionMaxLifetimeMs: raw.SESSION_MAX_LIFETIME,
 			allowSignup: raw.ALLOW_SIGNUP,

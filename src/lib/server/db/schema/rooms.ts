@@ -1,0 +1,77 @@
+import { sql } from 'drizzle-orm';
+import {
+	bigint,
+	doublePrecision,
+	index,
+	jsonb,
+	pgTable,
+	primaryKey,
+	text,
+	timestamp,
+	uniqueIndex
+} from 'drizzle-orm/pg-core';
+import { users } from './users';
+
+/**
+ * A room: one running group (or an open or sandbox room). `head_seq` is the seq of its last
+ * event; appends compare-and-set it, which is what makes concurrent writers on several replicas
+ * safe (see event-store.ts).
+ */
+export const rooms = pgTable('rooms', {
+	id: text('id').primaryKey(),
+	kind: text('kind').notNull(),
+	title: text('title'),
+	headSeq: bigint('head_seq', { mode: 'number' }).notNull().default(0),
+	createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+	createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+	closedAt: timestamp('closed_at', { withTimezone: true })
+});
+
+/** The durable, ordered log of everything that happened in a room. */
+export const roomEvents = pgTable(
+	'room_events',
+	{
+		roomId: text('room_id')
+			.notNull()
+			.references(() => rooms.id, { onDelete: 'cascade' }),
+		seq: bigint('seq', { mode: 'number' }).notNull(),
+		at: timestamp('at', { withTimezone: true, precision: 3 }).notNull(),
+		actor: text('actor').notNull(),
+		name: text('name').notNull(),
+		payload: jsonb('payload').notNull(),
+		/** The client command id; unique per room and actor so a retry is applied once. */
+		clientId: text('client_id')
+	},
+	(table) => [
+		primaryKey({ columns: [table.roomId, table.seq] }),
+		uniqueIndex('room_events_client_id_idx')
+			.on(table.roomId, table.actor, table.clientId)
+			.where(sql`${table.clientId} is not null`)
+	]
+);
+
+/** High-rate samples (ratings, sync quality, signals), written in batches. */
+export const telemetrySamples = pgTable(
+	'telemetry_samples',
+	{
+		roomId: text('room_id').notNull(),
+		actor: text('actor').notNull(),
+		/** Client-generated; a resent sample is stored once. */
+		sampleId: text('sample_id').notNull(),
+		kind: text('kind').notNull(),
+		clientTime: doublePrecision('client_time').notNull(),
+		receivedAt: timestamp('received_at', { withTimezone: true, precision: 3 }).notNull(),
+		value: jsonb('value').notNull()
+	},
+	(table) => [
+		primaryKey({ columns: [table.roomId, table.actor, table.sampleId] }),
+		index('telemetry_samples_room_kind_idx').on(table.roomId, table.kind)
+	]
+);
+
+/** Secrets generated once and shared by every replica (e.g. the room-ticket signing key). */
+export const appSecrets = pgTable('app_secrets', {
+	name: text('name').primaryKey(),
+	value: text('value').notNull(),
+	createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+});

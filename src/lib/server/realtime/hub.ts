@@ -1,0 +1,353 @@
+import {
+	CloseCode,
+	parseClientMessage,
+	PROTOCOL_VERSION,
+	type ServerMessage
+} from '../../protocol';
+import { TokenBucketThrottle } from '../auth/throttle';
+import { log } from '../log';
+import type { Bus } from './bus/types';
+import { roomTopic, type Connection, type Transport } from './connection';
+import type { EventStore } from './event-store';
+import { GroupCommitter } from './group-commit';
+import { LiveRoom, type BusRoomMessage } from './live-room';
+import type { RealtimeMetrics } from './metrics';
+import type { TelemetryWriter } from './telemetry-writer';
+
+export type HubOptions = {
+	store: EventStore;
+	bus: Bus;
+	transport: Transport;
+	telemetry: TelemetryWriter;
+	metrics: RealtimeMetrics;
+	/** Server clock in ms since the epoch; sub-millisecond for clock sync. */
+	now?: () => number;
+	/** Events a reconnecting client may be behind before it gets a snapshot instead. */
+	replayLimit?: number;
+	/** How long a socket may stay open without sending `join`. */
+	joinTimeoutMs?: number;
+	/** Messages per connection: a burst, then a steady rate; beyond it the socket is closed. */
+	rateLimit?: { burst: number; perSecond: number };
+	/** An empty room stays loaded this long, so a reconnect does not reload its log. */
+	idleRoomMs?: number;
+};
+
+type Member = { room?: LiveRoom; joining: boolean; joinTimer?: ReturnType<typeof setTimeout> };
+
+const highResolutionNow = () => performance.timeOrigin + performance.now();
+
+function send(connection: Connection, message: ServerMessage): void {
+	connection.send(JSON.stringify(message));
+}
+
+/**
+ * The realtime hub: transport-agnostic, driven by plain calls (`open`, `message`, `close`),
+ * so it is tested by feeding it messages. It validates every frame, rate-limits each
+ * connection, and routes to the room, loading rooms on first use and dropping them when idle.
+ */
+export class RealtimeHub {
+	readonly #options: Required<Omit<HubOptions, 'rateLimit'>> & {
+		rateLimit: { burst: number; perSecond: number };
+	};
+	readonly #committer: GroupCommitter;
+	readonly #members = new Map<Connection, Member>();
+	readonly #rooms = new Map<string, Promise<LiveRoom | undefined>>();
+	readonly #idleTimers = new Map<string, ReturnType<typeof setTimeout>>();
+	readonly #busUnsubscribers = new Map<string, () => void>();
+	readonly #limits: TokenBucketThrottle<Connection>;
+	readonly #presenceTimer: ReturnType<typeof setInterval>;
+	readonly #stopRecovery: () => void;
+	#closing = false;
+
+	constructor(options: HubOptions) {
+		this.#options = {
+			now: highResolutionNow,
+			replayLimit: 5_000,
+			joinTimeoutMs: 10_000,
+			rateLimit: { burst: 200, perSecond: 100 },
+			idleRoomMs: 30_000,
+			...options
+		};
+		const { burst, perSecond } = this.#options.rateLimit;
+		this.#limits = new TokenBucketThrottle<Connection>(burst, 1000 / perSecond, 1_000_000);
+		this.#committer = new GroupCommitter(options.store);
+		// Messages may have been lost while the bus was down: read the log for every room.
+		this.#stopRecovery = options.bus.onRecovered(() => void this.catchUpAllRooms());
+		this.#presenceTimer = setInterval(() => void this.#refreshPresence(), 5_000);
+		this.#presenceTimer.unref?.();
+		options.metrics.gauges = () => {
+			options.metrics.commitBatches = this.#committer.stats.batches;
+			return {
+				ensemble_bus_healthy: options.bus.status().healthy ? 1 : 0,
+				ensemble_bus_lag_last_ms: options.bus.status().lagMs ?? 0,
+				ensemble_commit_queue_depth: this.#committer.stats.queued
+			};
+		};
+	}
+
+	get connectionCount(): number {
+		return this.#members.size;
+	}
+
+	// --- Connection lifecycle -----------------------------------------------------------------
+
+	open(connection: Connection): void {
+		const member: Member = { joining: false };
+		member.joinTimer = setTimeout(() => {
+			if (!member.room) connection.close(CloseCode.JoinTimeout, 'join expected');
+		}, this.#options.joinTimeoutMs);
+		this.#members.set(connection, member);
+		this.#options.metrics.connections = this.#members.size;
+		this.#options.metrics.connectionsOpened++;
+	}
+
+	close(connection: Connection): void {
+		const member = this.#members.get(connection);
+		if (!member) return;
+		this.#members.delete(connection);
+		this.#limits.forget(connection);
+		clearTimeout(member.joinTimer);
+		this.#options.metrics.connections = this.#members.size;
+		if (member.room) {
+			member.room.leave(connection);
+			if (member.room.memberCount === 0) this.#scheduleUnload(member.room.id);
+		}
+	}
+
+	/** Handles one frame. Never throws: bad input gets an error frame or a documented close. */
+	async message(connection: Connection, data: string | ArrayBuffer | Uint8Array): Promise<void> {
+		// Taken first, so clock pings measure as little of our own processing as possible.
+		const receivedAt = this.#options.now();
+		const member = this.#members.get(connection);
+		if (!member) return;
+		if (!this.#limits.consume(connection, Date.now()).ok) {
+			this.#options.metrics.closedRateLimited++;
+			connection.close(CloseCode.RateLimited, 'rate limited');
+			return;
+		}
+		if (typeof data !== 'string') {
+			send(connection, {
+				type: 'error',
+				code: 'binary_not_supported',
+				message: 'Send JSON text frames.'
+			});
+			return;
+		}
+		const parsed = parseClientMessage(data);
+		if (!parsed.ok) {
+			send(connection, { type: 'error', code: parsed.code, message: parsed.message });
+			return;
+		}
+		const message = parsed.message;
+		try {
+			if (message.type === 'ping') {
+				send(connection, {
+					type: 'pong',
+					id: message.id,
+					t0: message.t0,
+					t1: receivedAt,
+					t2: this.#options.now()
+				});
+				return;
+			}
+			if (message.type === 'join')
+				return await this.#join(connection, member, message.v, message.lastSeq);
+			const room = member.room;
+			if (!room) {
+				send(connection, { type: 'error', code: 'not_joined', message: 'Send join first.' });
+				return;
+			}
+			switch (message.type) {
+				case 'command':
+					room.submit(connection, message.id, message.name, message.payload);
+					return;
+				case 'fetch':
+					await room.fetch(connection, message.from, message.to);
+					return;
+				case 'ephemeral':
+					room.sendEphemeral(connection, message.kind, message.data);
+					return;
+				case 'telemetry': {
+					const result = this.#options.telemetry.enqueue(
+						room.id,
+						connection.auth.actor.id,
+						message.samples,
+						Date.now()
+					);
+					send(connection, { type: 'telemetry', ...result });
+					return;
+				}
+			}
+		} catch (error) {
+			log.error('realtime.message_failed', {
+				room: connection.auth.roomId,
+				error: (error as Error).message
+			});
+			connection.close(CloseCode.InternalError, 'internal error');
+		}
+	}
+
+	async #join(
+		connection: Connection,
+		member: Member,
+		version: number,
+		lastSeq: number
+	): Promise<void> {
+		if (member.room || member.joining) {
+			send(connection, {
+				type: 'error',
+				code: 'already_joined',
+				message: 'This socket already joined.'
+			});
+			return;
+		}
+		if (version !== PROTOCOL_VERSION) {
+			send(connection, {
+				type: 'incompatible',
+				serverVersion: PROTOCOL_VERSION,
+				message: `This server speaks protocol ${PROTOCOL_VERSION}; reload the page.`
+			});
+			connection.close(CloseCode.Incompatible, 'incompatible protocol version');
+			return;
+		}
+		member.joining = true;
+		const room = await this.#activate(connection.auth.roomId);
+		if (!room) {
+			connection.close(CloseCode.RoomNotFound, 'room not found');
+			return;
+		}
+		if (!this.#members.has(connection)) return; // closed while the room was loading
+		clearTimeout(member.joinTimer);
+		this.#cancelUnload(room.id);
+		await room.join(connection, lastSeq);
+		member.room = room;
+		member.joining = false;
+		if (!this.#members.has(connection)) {
+			room.leave(connection);
+			if (room.memberCount === 0) this.#scheduleUnload(room.id);
+		}
+	}
+
+	// --- Rooms --------------------------------------------------------------------------------
+
+	#activate(roomId: string): Promise<LiveRoom | undefined> {
+		let loading = this.#rooms.get(roomId);
+		if (!loading) {
+			loading = this.#loadRoom(roomId);
+			this.#rooms.set(roomId, loading);
+			loading.then(
+				(room) => {
+					if (!room) this.#rooms.delete(roomId);
+				},
+				() => this.#rooms.delete(roomId)
+			);
+		}
+		return loading;
+	}
+
+	async #loadRoom(roomId: string): Promise<LiveRoom | undefined> {
+		const { store, bus, transport, metrics, now, replayLimit } = this.#options;
+		const room = await LiveRoom.load(roomId, {
+			store,
+			committer: this.#committer,
+			bus,
+			transport,
+			metrics,
+			now,
+			replayLimit
+		});
+		if (!room) return undefined;
+		// Subscribe, then read the log once more: an event committed elsewhere between the load
+		// and the subscription would otherwise only show up with the next one.
+		this.#busUnsubscribers.set(
+			roomId,
+			bus.subscribe(roomTopic(roomId), (payload) => {
+				room.receiveFromBus(JSON.parse(payload) as BusRoomMessage);
+			})
+		);
+		await room.catchUp();
+		room.greet();
+		metrics.activeRooms = this.#rooms.size;
+		return room;
+	}
+
+	#scheduleUnload(roomId: string): void {
+		this.#cancelUnload(roomId);
+		const timer = setTimeout(() => void this.#unloadIfEmpty(roomId), this.#options.idleRoomMs);
+		timer.unref?.();
+		this.#idleTimers.set(roomId, timer);
+	}
+
+	#cancelUnload(roomId: string): void {
+		clearTimeout(this.#idleTimers.get(roomId));
+		this.#idleTimers.delete(roomId);
+	}
+
+	async #unloadIfEmpty(roomId: string): Promise<void> {
+		this.#idleTimers.delete(roomId);
+		const room = await this.#rooms.get(roomId);
+		if (!room || room.memberCount > 0) return;
+		this.#rooms.delete(roomId);
+		this.#busUnsubscribers.get(roomId)?.();
+		this.#busUnsubscribers.delete(roomId);
+		this.#options.metrics.activeRooms = this.#rooms.size;
+	}
+
+	async #loadedRooms(): Promise<LiveRoom[]> {
+		const rooms = await Promise.all([...this.#rooms.values()].map((p) => p.catch(() => undefined)));
+		return rooms.filter((room): room is LiveRoom => room !== undefined);
+	}
+
+	/** Reads the log for every loaded room (after a bus outage; while the bus is unhealthy). */
+	async catchUpAllRooms(): Promise<void> {
+		for (const room of await this.#loadedRooms()) await room.catchUp();
+	}
+
+	async #refreshPresence(): Promise<void> {
+		for (const room of await this.#loadedRooms()) room.refreshPresence();
+		// While the bus is down, the log is the only way to hear about other replicas' events.
+		if (!this.#options.bus.status().healthy) await this.catchUpAllRooms();
+	}
+
+	// --- Sessions and shutdown ----------------------------------------------------------------
+
+	/** Session ids behind the open experimenter sockets (for revocation checks). */
+	sessionIds(): Set<string> {
+		const ids = new Set<string>();
+		for (const connection of this.#members.keys()) {
+			if (connection.auth.sessionId) ids.add(connection.auth.sessionId);
+		}
+		return ids;
+	}
+
+	/** Closes every socket opened with one of these (revoked) sessions. */
+	closeSessions(revoked: Set<string>): number {
+		let closed = 0;
+		for (const connection of this.#members.keys()) {
+			if (connection.auth.sessionId && revoked.has(connection.auth.sessionId)) {
+				connection.close(CloseCode.Unauthorized, 'session ended');
+				closed++;
+			}
+		}
+		return closed;
+	}
+
+	/** Closes every socket with 1001 so clients resume elsewhere, then commits what is queued. */
+	async shutdown(): Promise<void> {
+		if (this.#closing) return;
+		this.#closing = true;
+		clearInterval(this.#presenceTimer);
+		this.#stopRecovery();
+		for (const timer of this.#idleTimers.values()) clearTimeout(timer);
+		for (const connection of [...this.#members.keys()]) {
+			connection.close(CloseCode.GoingAway, 'server shutting down');
+		}
+		await this.#committer.drain();
+		for (const unsubscribe of this.#busUnsubscribers.values()) unsubscribe();
+		await this.#options.telemetry.stop();
+	}
+
+	get commitStats() {
+		return this.#committer.stats;
+	}
+}

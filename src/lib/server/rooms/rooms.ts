@@ -1,0 +1,67 @@
+import * as v from 'valibot';
+import { generateSecureRandomString } from '../auth/tokens';
+import type { Database } from '../db';
+import { EventStore } from '../realtime/event-store';
+import { getTicketKey, signTicket, TICKET_TTL_MS } from '../realtime/tickets';
+
+export const NewRoomInput = v.object({
+	kind: v.optional(
+		v.picklist(['sandbox'], 'Only sandbox rooms can be created directly.'),
+		'sandbox'
+	),
+	title: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(200)))
+});
+export type NewRoomInput = v.InferOutput<typeof NewRoomInput>;
+
+export const TicketInput = v.object({
+	/** The actor id the ticket speaks for; a fresh pseudonymous id when absent. */
+	actor: v.optional(
+		v.pipe(v.string(), v.regex(/^[\w.:-]{1,64}$/, 'Use 1–64 letters, digits, . : - or _.'))
+	),
+	role: v.optional(
+		v.picklist(['participant', 'bot', 'observer'], 'Choose participant, bot or observer.'),
+		'participant'
+	)
+});
+export type TicketInput = v.InferOutput<typeof TicketInput>;
+
+/**
+ * Creates a sandbox room: a room outside any study, for trying the realtime layer, bots and
+ * benchmarks. Study rooms are created by group formation.
+ */
+export async function createSandboxRoom(
+	db: Database,
+	createdBy: string,
+	input: NewRoomInput
+): Promise<{ id: string }> {
+	const id = `r-${generateSecureRandomString().slice(0, 16)}`;
+	await new EventStore(db).createRoom(id, input.kind, { title: input.title, createdBy });
+	return { id };
+}
+
+export type IssuedTicket = { ticket: string; actor: string; expiresAt: number; path: string };
+
+export type IssueTicketResult =
+	{ ok: true; issued: IssuedTicket } | { ok: false; reason: 'room_not_found' };
+
+/** Mints a short-lived ticket to open a room's socket as `actor`. */
+export async function issueRoomTicket(
+	db: Database,
+	roomId: string,
+	input: TicketInput,
+	now: number
+): Promise<IssueTicketResult> {
+	if (!(await new EventStore(db).findRoom(roomId))) return { ok: false, reason: 'room_not_found' };
+	const actor = input.actor ?? `p-${generateSecureRandomString().slice(0, 12)}`;
+	const expiresAt = now + TICKET_TTL_MS;
+	const ticket = signTicket(await getTicketKey(db), { roomId, actor, role: input.role, expiresAt });
+	return {
+		ok: true,
+		issued: {
+			ticket,
+			actor,
+			expiresAt,
+			path: `/realtime/rooms/${roomId}?ticket=${encodeURIComponent(ticket)}`
+		}
+	};
+}
