@@ -90,9 +90,9 @@ describe('realtime sockets on the built server', () => {
 		const socket = openSocket(server, `/realtime/rooms/${roomId}`, { cookie });
 		await opened(socket);
 		socket.send(JSON.stringify(join));
-		const joined = await nextMessage<{ actor: string }>(
+		const joined = await nextMessage<{ type: string; actor: string }>(
 			socket,
-			(m) => (m as { type: string }).type === 'joined'
+			(m) => m.type === 'joined'
 		);
 		expect(joined.actor).toStartWith('u:');
 		socket.close();
