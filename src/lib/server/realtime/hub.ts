@@ -10,7 +10,7 @@ import type { Bus } from './bus/types';
 import { roomTopic, type Connection, type Transport } from './connection';
 import type { EventStore } from './event-store';
 import { GroupCommitter } from './group-commit';
-import { LiveRoom, type BusRoomMessage } from './live-room';
+import { LiveRoom, logFailure, type BusRoomMessage } from './live-room';
 import type { RealtimeMetrics } from './metrics';
 import type { TelemetryWriter } from './telemetry-writer';
 
@@ -72,8 +72,12 @@ export class RealtimeHub {
 		this.#limits = new TokenBucketThrottle<Connection>(burst, 1000 / perSecond, 1_000_000);
 		this.#committer = new GroupCommitter(options.store);
 		// Messages may have been lost while the bus was down: read the log for every room.
-		this.#stopRecovery = options.bus.onRecovered(() => void this.catchUpAllRooms());
-		this.#presenceTimer = setInterval(() => void this.#refreshPresence(), 5_000);
+		this.#stopRecovery = options.bus.onRecovered(() => {
+			this.catchUpAllRooms().catch(logFailure('*', 'recovery_catch_up'));
+		});
+		this.#presenceTimer = setInterval(() => {
+			this.#refreshPresence().catch(logFailure('*', 'presence_refresh'));
+		}, 5_000);
 		this.#presenceTimer.unref?.();
 		options.metrics.gauges = () => {
 			options.metrics.commitBatches = this.#committer.stats.batches;
@@ -273,7 +277,9 @@ export class RealtimeHub {
 
 	#scheduleUnload(roomId: string): void {
 		this.#cancelUnload(roomId);
-		const timer = setTimeout(() => void this.#unloadIfEmpty(roomId), this.#options.idleRoomMs);
+		const timer = setTimeout(() => {
+			this.#unloadIfEmpty(roomId).catch(logFailure(roomId, 'unload'));
+		}, this.#options.idleRoomMs);
 		timer.unref?.();
 		this.#idleTimers.set(roomId, timer);
 	}

@@ -1,5 +1,6 @@
-import type { RoomEvent, ServerMessage } from '../../protocol';
+import { CloseCode, type RoomEvent, type ServerMessage } from '../../protocol';
 import { apply, createRoomState, decide, type RoomState } from '../../room';
+import { log } from '../log';
 import type { Bus } from './bus/types';
 import { roomTopic, type Connection, type Transport } from './connection';
 import type { EventStore, PendingEvent } from './event-store';
@@ -45,6 +46,12 @@ type Outcome =
 	| { kind: 'rejected'; reason: string; message: string };
 
 const clientKey = (actor: string, id: string) => `${actor}\u0000${id}`;
+
+/** Background work must never become an unhandled rejection (that would end the process). */
+export function logFailure(room: string, what: string) {
+	return (error: unknown) =>
+		log.error(`realtime.${what}_failed`, { room, error: (error as Error).message });
+}
 
 function frame(message: ServerMessage): string {
 	return JSON.stringify(message);
@@ -194,12 +201,32 @@ export class LiveRoom {
 		void this.#run(async () => {
 			try {
 				while (this.#commands.length > 0) {
-					await this.#decideAndCommit(this.#commands.splice(0, COMMANDS_PER_BATCH));
+					const batch = this.#commands.splice(0, COMMANDS_PER_BATCH);
+					try {
+						await this.#decideAndCommit(batch);
+					} catch (error) {
+						this.#failBatch(batch, error);
+					}
 				}
 			} finally {
 				this.#processing = false;
 			}
 		});
+	}
+
+	/**
+	 * The commit's outcome is unknown (the database failed mid-way). Closing the senders'
+	 * sockets makes their clients reconnect, resume and resend; command ids make that safe.
+	 */
+	#failBatch(batch: QueuedCommand[], error: unknown): void {
+		log.error('realtime.commit_failed', {
+			room: this.id,
+			commands: batch.length,
+			error: (error as Error).message
+		});
+		for (const member of new Set(batch.map((command) => command.member))) {
+			member.close(CloseCode.InternalError, 'commit failed; resend after reconnecting');
+		}
 	}
 
 	async #decideAndCommit(batch: QueuedCommand[]): Promise<void> {
@@ -370,7 +397,7 @@ export class LiveRoom {
 		this.#deps.metrics.busMessagesIn++;
 		switch (message.k) {
 			case 'events':
-				void this.#run(async () => {
+				this.#run(async () => {
 					const fresh = message.events.filter((e) => e.seq > this.head);
 					if (fresh.length === 0) return;
 					const now = this.#deps.now();
@@ -384,7 +411,7 @@ export class LiveRoom {
 					}
 					for (const event of fresh)
 						this.#deps.metrics.busLagMs.observe(Math.max(0, now - event.at));
-				});
+				}).catch(logFailure(this.id, 'apply_bus_events'));
 				return;
 			case 'eph':
 				this.#deps.transport.publish(
@@ -396,7 +423,7 @@ export class LiveRoom {
 				this.#remotePresence.set(message.replica, { actors: message.actors, at: this.#deps.now() });
 				this.#publishPresence();
 				// The bus is at-most-once: a head beyond ours means we missed something; read the log.
-				if (message.head > this.head) void this.catchUp();
+				if (message.head > this.head) this.catchUp().catch(logFailure(this.id, 'catch_up'));
 				return;
 			case 'hello':
 				this.#announcePresence();
