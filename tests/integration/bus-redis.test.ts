@@ -9,7 +9,7 @@ import {
 } from 'bun:test';
 import { Redis } from 'ioredis';
 import { createRedisBus, type RedisBus } from '../../src/lib/server/realtime/bus';
-import { findRedisServer, startPrivateRedis } from '../support/redis';
+import { findRedisServer, startPrivateRedis, type PrivateRedis } from '../support/redis';
 import { requireService } from '../support/services';
 
 // Reconnection backoff and private redis-server restarts take seconds on a small machine.

@@ -10,6 +10,7 @@ import {
 import {
 	CommandError,
 	RoomClient,
+	RoomUnavailableError,
 	computeBackoffDelay,
 	type RoomClientOptions,
 	type RoomStatus,
@@ -37,7 +38,9 @@ class FakeClock {
 	advance(ms: number): void {
 		const end = this.now + ms;
 		for (;;) {
-			const due = [...this.#timers].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at);
+			const due = [...this.#timers]
+				.filter(([, t]) => t.at <= end)
+				.sort((a, b) => a[1].at - b[1].at);
 			const first = due[0];
 			if (!first) break;
 			this.#timers.delete(first[0]);
@@ -57,6 +60,8 @@ class Connection {
 	readonly received: ClientMessage[] = [];
 	joined = false;
 	closed = false;
+	/** When the client learned this connection closed: reconnect delays count from here. */
+	closeSeenAt: number | undefined;
 	constructor(
 		readonly socket: FakeSocket,
 		readonly actor: string,
@@ -92,9 +97,11 @@ class FakeSocket implements WebSocketLike {
 			this.readyState = 1;
 			this.onopen?.(new Event('open'));
 		} else if (frame.kind === 'message') {
-			if (this.readyState === 1) this.onmessage?.(new MessageEvent('message', { data: frame.data }));
+			if (this.readyState === 1)
+				this.onmessage?.(new MessageEvent('message', { data: frame.data }));
 		} else {
 			this.readyState = 3;
+			this.connection.closeSeenAt = currentTime();
 			this.onclose?.(new CloseEvent('close', { code: frame.code }));
 		}
 	}
@@ -121,11 +128,11 @@ class FakeRoomServer {
 	readonly WebSocket: WebSocketConstructor;
 
 	constructor(readonly clock: FakeClock) {
-		const server = this;
+		const accept = (socket: FakeSocket, url: string) => this.accept(socket, url);
 		this.WebSocket = class extends FakeSocket {
 			constructor(url: string) {
 				super();
-				server.accept(this, url);
+				accept(this, url);
 			}
 		};
 	}
@@ -190,6 +197,15 @@ class FakeRoomServer {
 		connection.toClient.push({ kind: 'close', code });
 	}
 
+	/** Lets the server read what clients sent, without answering them yet. */
+	receiveAll(): void {
+		for (const connection of this.connections) {
+			while (connection.toServer.length > 0 && !connection.closed) {
+				this.handle(connection, connection.toServer.shift()!);
+			}
+		}
+	}
+
 	/** Moves every frame both ways until nothing is left in flight. */
 	flush(): void {
 		for (let rounds = 0; rounds < 1000; rounds++) {
@@ -244,10 +260,16 @@ class FakeRoomServer {
 			case 'command': {
 				const key = `${connection.actor}:${message.id}`;
 				const known = this.#committed.get(key);
-				if (known !== undefined) return this.send(connection, { type: 'ack', id: message.id, seq: known });
+				if (known !== undefined)
+					return this.send(connection, { type: 'ack', id: message.id, seq: known });
 				const reason = this.rejectCommand(message.name);
 				if (reason) {
-					return this.send(connection, { type: 'rejected', id: message.id, reason, message: reason });
+					return this.send(connection, {
+						type: 'rejected',
+						id: message.id,
+						reason,
+						message: reason
+					});
 				}
 				const event = this.append(connection.actor, message.name, message.payload, message.id);
 				this.#committed.set(key, event.seq);
@@ -277,7 +299,8 @@ class FakeRoomServer {
 			case 'ephemeral':
 				for (const other of this.connections) {
 					if (other !== connection && other.joined) {
-						this.send(other, { type: 'ephemeral', from: connection.actor, ...message });
+						const { kind, data } = message;
+						this.send(other, { type: 'ephemeral', from: connection.actor, kind, data });
 					}
 				}
 		}
@@ -288,6 +311,7 @@ class FakeRoomServer {
 
 let clock: FakeClock;
 let server: FakeRoomServer;
+const currentTime = () => clock.now;
 
 beforeEach(() => {
 	clock = new FakeClock();
@@ -306,6 +330,7 @@ function createClient(options: Partial<RoomClientOptions> & { actor?: string } =
 		now: () => clock.now,
 		random: () => 0.5,
 		createId: () => `${actor}-c${++nextId}`,
+		heartbeatMs: 0, // only the heartbeat test wants unsolicited pings
 		onEvent: (event) => delivered.push(event),
 		onStatus: (status) => statuses.push(status),
 		...rest
@@ -318,7 +343,9 @@ function seedLog(count: number): void {
 }
 
 function messagesOfType<T extends ClientMessage['type']>(connection: Connection, type: T) {
-	return connection.received.filter((m): m is Extract<ClientMessage, { type: T }> => m.type === type);
+	return connection.received.filter(
+		(m): m is Extract<ClientMessage, { type: T }> => m.type === type
+	);
 }
 
 // --- specifications ---------------------------------------------------------------------------
@@ -343,7 +370,9 @@ describe('joining', () => {
 		seedLog(10);
 		server.resyncBeyond = 3;
 		const resyncs: { head: number; snapshot: unknown }[] = [];
-		const { client, seqs } = createClient({ onResync: (head, snapshot) => resyncs.push({ head, snapshot }) });
+		const { client, seqs } = createClient({
+			onResync: (head, snapshot) => resyncs.push({ head, snapshot })
+		});
 		client.connect();
 		server.flush();
 		expect(resyncs).toHaveLength(1);
@@ -355,14 +384,16 @@ describe('joining', () => {
 
 	test('url() is asked again on every reconnect, so tickets can be fresh', async () => {
 		let minted = 0;
-		const { client } = createClient({ url: async () => `ws://test/realtime/rooms/r1?ticket=t${++minted}` });
+		const { client } = createClient({
+			url: async () => `ws://test/realtime/rooms/r1?ticket=t${++minted}`
+		});
 		client.connect();
-		await Promise.resolve();
+		await Bun.sleep(0);
 		server.flush();
 		server.close(server.last, CloseCode.GoingAway);
 		server.flush();
 		clock.advance(10_000);
-		await Promise.resolve();
+		await Bun.sleep(0);
 		server.flush();
 		expect(server.connections.map((c) => c.actor)).toEqual(['t1', 't2']);
 		expect(client.status).toBe('open');
@@ -411,7 +442,8 @@ describe('commands', () => {
 		client.connect();
 		server.flush();
 		// c1 commits but its ack and event are lost with the replica; c2 is sent while away.
-		server.intercept = (message) => (message.type === 'ack' || message.type === 'event' ? 'hold' : 'deliver');
+		server.intercept = (message) =>
+			message.type === 'ack' || message.type === 'event' ? 'hold' : 'deliver';
 		const first = client.send('chat.send', { text: 'one' });
 		server.flush();
 		expect(server.log).toHaveLength(1);
@@ -444,11 +476,50 @@ describe('commands', () => {
 		expect(client.pending).toBe(0);
 	});
 
+	test('at most maxInFlightCommands are on the wire; the rest follow in order as answers come', async () => {
+		const { client } = createClient({ maxInFlightCommands: 2 });
+		client.connect();
+		server.flush();
+		server.intercept = (message) =>
+			message.type === 'ack' || message.type === 'event' ? 'hold' : 'deliver';
+		const sends = [1, 2, 3, 4, 5].map((n) => client.send('chat.send', { text: `${n}` }));
+		server.flush();
+		expect(messagesOfType(server.last, 'command')).toHaveLength(2);
+		server.intercept = () => 'deliver';
+		server.releaseHeld();
+		server.flush();
+		expect(await Promise.all(sends)).toEqual([1, 2, 3, 4, 5].map((seq) => ({ seq })));
+		expect(messagesOfType(server.last, 'command').map((m) => m.id)).toEqual(
+			[1, 2, 3, 4, 5].map((n) => `p1-c${n}`)
+		);
+	});
+
+	test('a command the server could only answer with an error is refused locally', async () => {
+		const { client } = createClient();
+		client.connect();
+		server.flush();
+		const failures = await Promise.all(
+			[
+				client.send('Not A Name', {}),
+				client.send('chat.send', undefined),
+				client.send('chat.send', { n: 1n })
+			].map((sent) => sent.catch((e: unknown) => e))
+		);
+		for (const failure of failures) {
+			expect(failure).toMatchObject({ source: 'client', reason: 'invalid_command' });
+		}
+		expect(client.pending).toBe(0);
+		server.flush();
+		expect(messagesOfType(server.last, 'command')).toHaveLength(0);
+	});
+
 	test('an oversized command is refused locally and never sent', async () => {
 		const { client } = createClient();
 		client.connect();
 		server.flush();
-		const error = await client.send('chat.send', { text: 'x'.repeat(70_000) }).catch((e: unknown) => e);
+		const error = await client
+			.send('chat.send', { text: 'x'.repeat(70_000) })
+			.catch((e: unknown) => e);
 		expect(error).toMatchObject({ source: 'client', reason: 'frame_too_large' });
 		server.flush();
 		expect(messagesOfType(server.last, 'command')).toHaveLength(0);
@@ -474,7 +545,8 @@ describe('gaps and duplicates', () => {
 
 	test('duplicated frames are delivered once', () => {
 		seedLog(3);
-		server.intercept = (message) => (message.type === 'events' || message.type === 'event' ? 'duplicate' : 'deliver');
+		server.intercept = (message) =>
+			message.type === 'events' || message.type === 'event' ? 'duplicate' : 'deliver';
 		const { client, seqs } = createClient();
 		client.connect();
 		server.flush();
@@ -568,6 +640,37 @@ describe('closing and reconnecting', () => {
 		});
 	}
 
+	test('url() throwing RoomUnavailableError stops without retrying', async () => {
+		let calls = 0;
+		const { client } = createClient({
+			url: async () => {
+				calls++;
+				throw new RoomUnavailableError('not_found');
+			}
+		});
+		client.connect();
+		await Bun.sleep(0);
+		expect(client.status).toBe('not_found');
+		clock.advance(60_000);
+		expect(calls).toBe(1);
+	});
+
+	test('any other url() failure is retried with backoff', async () => {
+		let calls = 0;
+		const { client } = createClient({
+			url: () => {
+				if (++calls === 1) throw new Error('ticket endpoint unreachable');
+				return 'ws://test/realtime/rooms/r1?ticket=p1';
+			}
+		});
+		client.connect();
+		expect(client.status).toBe('reconnecting');
+		clock.advance(10_000);
+		server.flush();
+		await Bun.sleep(0);
+		expect(client.status).toBe('open');
+	});
+
 	test('the server saying incompatible stops the client', () => {
 		const { client } = createClient();
 		client.connect();
@@ -585,7 +688,9 @@ describe('closing and reconnecting', () => {
 		const sent = client.send('chat.send', { text: 'bye' });
 		client.close();
 		expect(await sent.catch((e: unknown) => e)).toMatchObject({ reason: 'client_closed' });
-		expect(await client.send('chat.send', {}).catch((e: unknown) => e)).toBeInstanceOf(CommandError);
+		expect(await client.send('chat.send', {}).catch((e: unknown) => e)).toBeInstanceOf(
+			CommandError
+		);
 		clock.advance(60_000);
 		server.flush();
 		expect(server.connections).toHaveLength(1);
@@ -613,15 +718,18 @@ describe('closing and reconnecting', () => {
 describe('backoff', () => {
 	test('full jitter: uniform below a ceiling that doubles up to the cap', () => {
 		const options = { baseMs: 250, capMs: 10_000 };
-		expect([0, 1, 2, 3, 4, 5, 6, 10].map((n) => computeBackoffDelay(n, () => 0.999_999, options))).toEqual([
-			249, 499, 999, 1999, 3999, 7999, 9999, 9999
-		]);
+		expect(
+			[0, 1, 2, 3, 4, 5, 6, 10].map((n) => computeBackoffDelay(n, () => 0.999_999, options))
+		).toEqual([249, 499, 999, 1999, 3999, 7999, 9999, 9999]);
 		expect(computeBackoffDelay(3, () => 0, options)).toBe(0);
 		expect(computeBackoffDelay(3, () => 0.5, options)).toBe(1000);
 	});
 
+	/** From the client seeing a close to the next socket it opened. */
 	function reconnectDelays(): number[] {
-		return server.connections.slice(1).map((c, i) => c.openedAt - server.connections[i]!.openedAt);
+		return server.connections
+			.slice(1)
+			.map((c, i) => c.openedAt - server.connections[i]!.closeSeenAt!);
 	}
 
 	test('delays grow while connecting fails, each drawn from the random source', () => {
@@ -643,27 +751,18 @@ describe('backoff', () => {
 		const { client } = createClient({ random: () => 0.999 });
 		client.connect();
 		server.flush();
-		// Three quick failures: the ceiling climbs to 250, 500, 1000.
-		for (let n = 0; n < 3; n++) {
+		const failRightAfterJoining = () => {
 			server.close(server.last, 1006);
 			server.flush();
 			clock.advance(10_000);
 			server.flush();
-			if (n < 2) clock.advance(-0); // joined each time, but for less than stableAfterMs
-		}
-		expect(reconnectDelays()).toEqual([249, 499, 999]);
-		// The server refuses while we wait: still short-lived, the ceiling keeps climbing.
-		server.close(server.last, 1006);
-		server.flush();
+		};
+		// Each connection joins and dies at once: the ceiling climbs 250, 500, 1000, 2000.
+		for (let n = 0; n < 4; n++) failRightAfterJoining();
+		expect(reconnectDelays()).toEqual([249, 499, 999, 1998]);
+		// This one stays joined for stableAfterMs: the next failure starts over at the base.
 		clock.advance(10_000);
-		server.flush();
-		expect(reconnectDelays().at(-1)).toBe(1998);
-		// This one stays joined past stableAfterMs: the next failure starts over at the base.
-		clock.advance(10_000);
-		server.close(server.last, 1006);
-		server.flush();
-		clock.advance(10_000);
-		server.flush();
+		failRightAfterJoining();
 		expect(reconnectDelays().at(-1)).toBe(249);
 		expect(client.status).toBe('open');
 	});
@@ -704,7 +803,10 @@ describe('telemetry', () => {
 		clock.advance(1);
 		server.flush();
 		const batches = messagesOfType(server.last, 'telemetry').map((m) => m.samples.map((s) => s.id));
-		expect(batches).toEqual([['s1', 's2'], ['s1', 's2', 's3']]);
+		expect(batches).toEqual([
+			['s1', 's2'],
+			['s1', 's2', 's3']
+		]);
 		expect([...server.telemetry.keys()]).toEqual(['s1', 's2', 's3']);
 		expect(client.telemetryQueued).toBe(0);
 	});
@@ -721,8 +823,9 @@ describe('telemetry', () => {
 		server.flush();
 		clock.advance(10_000);
 		server.flush();
+		const resent = messagesOfType(server.last, 'telemetry');
+		expect(resent.map((m) => m.samples.map((s) => s.id))).toEqual([['p1-c1']]);
 		expect(server.telemetry.size).toBe(1);
-		expect([...server.telemetry.values()][0]).toMatchObject({ id: 'p1-c1', value: 0.5 });
 		expect(client.telemetryQueued).toBe(0);
 	});
 
@@ -760,17 +863,20 @@ describe('ephemeral messages and clock', () => {
 		expect(await client.ping()).toEqual({ ok: false, reason: 'not_open' });
 		client.connect();
 		server.flush();
+		// The server's clock runs 5 s ahead; each way takes 20 ms.
 		const result = client.ping();
-		clock.advance(40); // the pong is read 40 ms after the ping left
+		clock.advance(20);
+		server.receiveAll();
+		clock.advance(20);
 		server.flush();
 		expect(await result).toEqual({
 			ok: true,
 			t0: 0,
-			t1: 45_040,
-			t2: 45_040,
+			t1: 5020,
+			t2: 5020,
 			t3: 40,
 			roundTripMs: 40,
-			offsetMs: 45_000
+			offsetMs: 5000
 		});
 	});
 });
