@@ -163,12 +163,22 @@ export type ErrorCode =
 	| 'binary_not_supported'
 	| 'internal';
 
+function readableCommandId(data: unknown): string | undefined {
+	if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
+	const { type, id } = data as { type?: unknown; id?: unknown };
+	return type === 'command' && v.is(Id, id) ? id : undefined;
+}
+
 /** Parses and validates one client frame. */
-export function parseClientMessage(
-	frame: string
-):
+export function parseClientMessage(frame: string):
 	| { ok: true; message: ClientMessage }
-	| { ok: false; code: 'invalid_json' | 'invalid_message'; message: string } {
+	| {
+			ok: false;
+			code: 'invalid_json' | 'invalid_message';
+			message: string;
+			/** A malformed command whose id is readable: answer `rejected` so the client can settle it. */
+			commandId?: string;
+	  } {
 	let data: unknown;
 	try {
 		data = JSON.parse(frame);
@@ -182,7 +192,8 @@ export function parseClientMessage(
 		return {
 			ok: false,
 			code: 'invalid_message',
-			message: `Invalid message${path ? ` at ${path}` : ''}: ${issue.message}`
+			message: `Invalid message${path ? ` at ${path}` : ''}: ${issue.message}`,
+			commandId: readableCommandId(data)
 		};
 	}
 	return { ok: true, message: result.output };

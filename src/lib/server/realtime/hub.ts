@@ -139,7 +139,12 @@ export class RealtimeHub {
 		}
 		const parsed = parseClientMessage(data);
 		if (!parsed.ok) {
-			send(connection, { type: 'error', code: parsed.code, message: parsed.message });
+			if (parsed.commandId) {
+				const rejection = { reason: 'invalid_message', message: parsed.message };
+				send(connection, { type: 'rejected', id: parsed.commandId, ...rejection });
+			} else {
+				send(connection, { type: 'error', code: parsed.code, message: parsed.message });
+			}
 			return;
 		}
 		const message = parsed.message;
