@@ -58,7 +58,11 @@ async function main(): Promise<void> {
 		maxRequestBodySize: env.bodySizeLimit,
 		idleTimeout: 60,
 		// Upgrades are decided in hooks.server.ts (`upgradeRealtime`), which calls server.upgrade.
-		fetch: (request, bunServer) => handler.fetch(request, bunServer),
+		fetch: (request, bunServer) =>
+			// Without a Host header (HTTP/1.0 probes) Bun passes a relative URL the handler cannot parse.
+			URL.canParse(request.url)
+				? handler.fetch(request, bunServer)
+				: new Response('Host header required', { status: 400 }),
 		websocket: realtime.websocket
 	});
 	realtime.transport.bind(server);

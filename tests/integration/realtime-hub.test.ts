@@ -344,6 +344,50 @@ for (const target of databaseTargets('realtime hub tests')) {
 			expect(onB.events().map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
 		});
 
+		test('the store refuses a duplicate client id atomically and finds its seq', async () => {
+			const store = new EventStore(db);
+			const roomId = await newRoom();
+			const other = await newRoom();
+			const first = await store.appendBatch([
+				{
+					roomId,
+					expectedHead: 0,
+					events: [{ actor: 'alice', name: 'chat.sent', payload: {}, clientId: 'dup' }]
+				}
+			]);
+			expect(first[0]).toMatchObject({ ok: true });
+			// The same id again, batched with another room's valid append: only the duplicate fails.
+			const results = await store.appendBatch([
+				{
+					roomId,
+					expectedHead: 1,
+					events: [{ actor: 'alice', name: 'chat.sent', payload: {}, clientId: 'dup' }]
+				},
+				{
+					roomId: other,
+					expectedHead: 0,
+					events: [{ actor: 'bob', name: 'chat.sent', payload: {}, clientId: 'dup' }]
+				}
+			]);
+			expect(results.map((r) => (r.ok ? 'ok' : r.reason))).toEqual(['duplicate', 'ok']);
+			expect(await store.readEvents(roomId, 0)).toHaveLength(1);
+			const found = await store.findCommittedSeqs(roomId, [
+				{ actor: 'alice', clientId: 'dup' },
+				{ actor: 'bob', clientId: 'dup' }
+			]);
+			expect([...found.values()]).toEqual([1]);
+			// A stale head is a conflict, and nothing is written.
+			const stale = await store.appendBatch([
+				{
+					roomId,
+					expectedHead: 0,
+					events: [{ actor: 'alice', name: 'chat.sent', payload: {}, clientId: 'late' }]
+				}
+			]);
+			expect(stale[0]).toEqual({ ok: false, reason: 'conflict' });
+			expect((await store.findRoom(roomId))?.headSeq).toBe(1);
+		});
+
 		test('revoked experimenter sessions lose their sockets', async () => {
 			const r = replica();
 			const roomId = await newRoom();

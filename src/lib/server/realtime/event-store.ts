@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { RoomEvent } from '../../protocol';
 import type { Database } from '../db';
 import { roomEvents, rooms } from '../db/schema';
@@ -110,24 +110,31 @@ export class EventStore {
 		return rows.map(toRoomEvent);
 	}
 
-	/** The seq a client command was committed as, if it was. */
-	async findCommittedSeq(
+	/** The seqs client commands were committed as, keyed `actor + NUL + clientId`; one query. */
+	async findCommittedSeqs(
 		roomId: string,
-		actor: string,
-		clientId: string
-	): Promise<number | undefined> {
-		const [row] = await this.#db
-			.select({ seq: roomEvents.seq })
+		commands: { actor: string; clientId: string }[]
+	): Promise<Map<string, number>> {
+		const found = new Map<string, number>();
+		if (commands.length === 0) return found;
+		const rows = await this.#db
+			.select({ actor: roomEvents.actor, clientId: roomEvents.clientId, seq: roomEvents.seq })
 			.from(roomEvents)
 			.where(
 				and(
 					eq(roomEvents.roomId, roomId),
-					eq(roomEvents.actor, actor),
-					eq(roomEvents.clientId, clientId)
+					inArray(
+						roomEvents.clientId,
+						commands.map((c) => c.clientId)
+					)
 				)
-			)
-			.limit(1);
-		return row?.seq;
+			);
+		const wanted = new Set(commands.map((c) => `${c.actor}\u0000${c.clientId}`));
+		for (const row of rows) {
+			const key = `${row.actor}\u0000${row.clientId}`;
+			if (wanted.has(key)) found.set(key, row.seq);
+		}
+		return found;
 	}
 
 	/**

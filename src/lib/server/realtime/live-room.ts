@@ -25,6 +25,8 @@ const RECENT_EVENTS = 1_000;
 const COMMANDS_PER_BATCH = 100;
 /** Tries before a command gives up against a room written by other replicas all the time. */
 const MAX_APPEND_ATTEMPTS = 8;
+/** Command ids remembered per room for answering retries without the database. */
+const REMEMBERED_COMMANDS = 10_000;
 /** Events per replay frame, so one frame stays well under the 64 KiB limit of most clients. */
 const REPLAY_CHUNK = 200;
 /** Another replica's presence is forgotten when it has not announced itself for this long. */
@@ -248,15 +250,11 @@ export class LiveRoom {
 				this.#deps.metrics.conflicts++;
 			} else {
 				// A retried command was committed earlier (perhaps by another replica): learn its seq.
-				for (const command of batch) {
-					const seq = await this.#deps.store.findCommittedSeq(
-						this.id,
-						command.member.auth.actor.id,
-						command.id
-					);
-					if (seq !== undefined)
-						this.#committedCommands.set(clientKey(command.member.auth.actor.id, command.id), seq);
-				}
+				const found = await this.#deps.store.findCommittedSeqs(
+					this.id,
+					batch.map((c) => ({ actor: c.member.auth.actor.id, clientId: c.id }))
+				);
+				for (const [key, seq] of found) this.#rememberKey(key, seq);
 			}
 			await this.#catchUpFromLog();
 		}
@@ -364,7 +362,18 @@ export class LiveRoom {
 	}
 
 	#rememberCommand(event: RoomEvent): void {
-		if (event.cid) this.#committedCommands.set(clientKey(event.actor, event.cid), event.seq);
+		if (event.cid) this.#rememberKey(clientKey(event.actor, event.cid), event.seq);
+	}
+
+	/**
+	 * Remembers the latest command ids only: a retry of an older one is still applied once,
+	 * because the log's unique index refuses it and the duplicate path looks its seq up.
+	 */
+	#rememberKey(key: string, seq: number): void {
+		this.#committedCommands.set(key, seq);
+		if (this.#committedCommands.size > REMEMBERED_COMMANDS) {
+			this.#committedCommands.delete(this.#committedCommands.keys().next().value!);
+		}
 	}
 
 	/** Reads everything after our head from the log and applies it. */
