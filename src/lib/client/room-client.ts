@@ -5,19 +5,36 @@
  * Guarantees to its caller: room events are delivered exactly once, in seq order, across
  * reconnects (or restart from a snapshot via `onResync`); every `send` is applied at most once
  * and retried until the server acks or rejects it. docs/PROTOCOL.md describes the exchanges.
+ *
+ * This file is the connection state machine; it composes the pieces that outlive a socket:
+ * the event ledger (`../protocol/ledger`), the reconnect backoff (`backoff.ts`), the unacked
+ * commands (`command-queue.ts`), the telemetry queue (`telemetry-queue.ts`), clock pings
+ * (`pings.ts`) and the liveness check (`heartbeat.ts`).
  */
 import {
 	CloseCode,
-	MAX_FRAME_BYTES,
 	PROTOCOL_VERSION,
-	parseClientMessage,
 	type ClientMessage,
 	type ErrorCode,
 	type RoomEvent,
-	type ServerMessage,
-	type TelemetrySample
+	type ServerMessage
 } from '../protocol';
 import { EventLedger, type LedgerRequest } from '../protocol/ledger';
+import { ReconnectBackoff, type BackoffOptions } from './backoff';
+import { CommandQueue } from './command-queue';
+import { CommandError, RoomUnavailableError } from './errors';
+import { encodeClientMessage, parseServerMessage } from './frames';
+import { Heartbeat } from './heartbeat';
+import { DEFAULT_PING_TIMEOUT_MS, PingTracker, type PingResult } from './pings';
+import { TelemetryQueue, type TelemetryInput } from './telemetry-queue';
+import { TimerSlot, systemTimers, type Timers } from './timers';
+
+// The public surface stays in this module: callers import everything from `room-client`.
+export { DEFAULT_BACKOFF, computeBackoffDelay, type BackoffOptions } from './backoff';
+export { CommandError, RoomUnavailableError } from './errors';
+export type { PingResult } from './pings';
+export type { TelemetryInput } from './telemetry-queue';
+export type { Timers } from './timers';
 
 /**
  * `connecting`: the first attempt after connect(). `open`: joined, live. `reconnecting`: lost,
@@ -39,73 +56,7 @@ export interface WebSocketLike {
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
-export type Timers = {
-	setTimeout(callback: () => void, ms: number): unknown;
-	clearTimeout(handle: unknown): void;
-};
-
 export type JoinedInfo = { room: string; actor: string; head: number; serverTime: number };
-
-/** One NTP-style clock sample; `offsetMs` is server clock minus client clock. */
-export type PingResult =
-	| {
-			ok: true;
-			t0: number;
-			t1: number;
-			t2: number;
-			t3: number;
-			roundTripMs: number;
-			offsetMs: number;
-	  }
-	| { ok: false; reason: 'not_open' | 'disconnected' | 'timeout' };
-
-/** A sample as the caller gives it; the client fills in a missing id. */
-export type TelemetryInput = Omit<TelemetrySample, 'id'> & { id?: string };
-
-/** Why a `send` failed: `source: 'server'` carries the server's stable `reason`. */
-export class CommandError extends Error {
-	constructor(
-		/** The command's client-generated id. */
-		readonly id: string,
-		readonly source: 'server' | 'client',
-		/**
-		 * The server's reason (e.g. `forbidden`), or the client's own: `client_closed`,
-		 * `frame_too_large`, `invalid_command`.
-		 */
-		readonly reason: string,
-		message: string
-	) {
-		super(message);
-		this.name = 'CommandError';
-	}
-}
-
-/** Thrown by `url()` when no connection attempt can succeed: the client stops with `status`. */
-export class RoomUnavailableError extends Error {
-	constructor(
-		readonly status: 'unauthorized' | 'not_found',
-		message = `The room is not available (${status}).`
-	) {
-		super(message);
-		this.name = 'RoomUnavailableError';
-	}
-}
-
-export type BackoffOptions = {
-	baseMs: number;
-	capMs: number;
-	/** A connection that stayed joined this long resets the backoff to its base. */
-	stableAfterMs: number;
-};
-
-// Fast first retry (a replica restart takes well under a second to fail over), a cap that
-// keeps a waiting participant from staring at a dead room for long, and a reset only after a
-// connection proved itself, so a server that accepts then drops does not get hammered.
-export const DEFAULT_BACKOFF: BackoffOptions = {
-	baseMs: 250,
-	capMs: 10_000,
-	stableAfterMs: 10_000
-};
 
 export type RoomClientOptions = {
 	/**
@@ -143,25 +94,6 @@ export type RoomClientOptions = {
 	refetchAfterMs?: number;
 };
 
-const encoder = new TextEncoder();
-
-/** UTF-8 size of a frame, which is what the server's limit counts. */
-function measureBytes(text: string): number {
-	return encoder.encode(text).length;
-}
-
-// A half-open socket (laptop lid, Wi-Fi handover) fires no close event for minutes; silence for
-// two heartbeats is treated as a dead connection.
-const DEFAULT_HEARTBEAT_MS = 15_000;
-const DEFAULT_PING_TIMEOUT_MS = 5_000;
-// About ten minutes of a 10 Hz rating slider: enough to ride out a long outage, bounded.
-const DEFAULT_MAX_TELEMETRY_QUEUE = 6_000;
-// The protocol's per-message limit.
-const MAX_TELEMETRY_BATCH = 500;
-const TELEMETRY_ENVELOPE_BYTES = measureBytes(JSON.stringify({ type: 'telemetry', samples: [] }));
-// The server closes a socket that sends more than ~200 messages in a burst (RateLimited): a
-// resend of a long queue after an outage must stay well below that, or it would loop forever.
-const DEFAULT_MAX_IN_FLIGHT_COMMANDS = 32;
 const WS_OPEN = 1;
 // Close codes after which reconnecting cannot help; everything else resumes.
 const FINAL_STATUS: Partial<Record<number, RoomStatus>> = {
@@ -169,19 +101,6 @@ const FINAL_STATUS: Partial<Record<number, RoomStatus>> = {
 	[CloseCode.Unauthorized]: 'unauthorized',
 	[CloseCode.RoomNotFound]: 'not_found'
 };
-
-/**
- * Full jitter: uniform in [0, min(cap, base·2^attempt)). Spreads a crowd of clients that lost
- * the same replica at the same instant, instead of reconnecting them in waves.
- */
-export function computeBackoffDelay(
-	attempt: number,
-	random: () => number,
-	options: Pick<BackoffOptions, 'baseMs' | 'capMs'>
-): number {
-	const ceiling = Math.min(options.capMs, options.baseMs * 2 ** Math.min(attempt, 30));
-	return Math.floor(random() * ceiling);
-}
 
 /** `ws(s)://host/realtime/rooms/<roomId>[?ticket=…]` from a page origin such as `location.origin`. */
 export function buildRoomSocketUrl(origin: string, roomId: string, ticket?: string): string {
@@ -191,63 +110,51 @@ export function buildRoomSocketUrl(origin: string, roomId: string, ticket?: stri
 	return url.toString();
 }
 
-type QueuedSample = { sample: TelemetrySample; bytes: number };
-type TimerName = 'reconnect' | 'stable' | 'heartbeat' | 'poll' | 'telemetry';
-
-type PendingCommand = {
-	frame: string;
-	/** The connection attempt it was last transmitted on; resent on any later one. */
-	sentOn?: number;
-	resolve: (result: { seq: number }) => void;
-	reject: (error: CommandError) => void;
-};
-type PendingPing = { t0: number; timer: unknown; resolve: (result: PingResult) => void };
-
 /** A room connection that reconnects, resumes from `lastSeq` and retries commands until acked. */
 export class RoomClient {
 	readonly #options: RoomClientOptions;
-	readonly #timers: Timers;
 	readonly #now: () => number;
-	readonly #random: () => number;
 	readonly #createId: () => string;
-	readonly #backoff: BackoffOptions;
-	readonly #heartbeatMs: number;
+	readonly #backoff: ReconnectBackoff;
 	readonly #ledger: EventLedger;
-	/** Samples in send order; the first #telemetryInFlight of them are on the wire. */
-	readonly #telemetry: QueuedSample[] = [];
-	readonly #maxTelemetryQueue: number;
-	readonly #maxInFlightCommands: number;
-	#telemetryInFlight = 0;
-	/** Set by the server's `retryAfterMs`: no telemetry before this time (our clock). */
-	#telemetryNotBefore = 0;
-	/** Unacked commands in send order (Map keeps insertion order): resent in that order. */
-	readonly #commands = new Map<string, PendingCommand>();
-	readonly #pings = new Map<number, PendingPing>();
+	readonly #commands: CommandQueue;
+	readonly #telemetry: TelemetryQueue;
+	readonly #pings: PingTracker;
+	readonly #heartbeat: Heartbeat;
+	// One slot per purpose: restarting one replaces its previous callback.
+	readonly #reconnectTimer: TimerSlot;
+	readonly #stableTimer: TimerSlot;
+	readonly #pollTimer: TimerSlot;
+	readonly #telemetryTimer: TimerSlot;
 
 	/** idle: before connect(), sends queue up; stopped: after close() or a final close code. */
 	#lifecycle: 'idle' | 'active' | 'stopped' = 'idle';
 	#status: RoomStatus = 'closed';
 	#socket: WebSocketLike | null = null;
 	#joined: JoinedInfo | null = null;
-	/** Bumped per connection attempt, so a late `url()` answer cannot open a stale socket. */
+	/**
+	 * Bumped per connection attempt, so a late `url()` answer cannot open a stale socket; it
+	 * also tells the command queue which commands this connection has not carried yet.
+	 */
 	#generation = 0;
-	#attempt = 0;
 	#lastCloseCode: number | undefined;
-	#lastReceivedAt = 0;
-	#nextPingId = 0;
-	readonly #pendingTimers = new Map<TimerName, unknown>();
 
 	constructor(options: RoomClientOptions) {
 		this.#options = options;
-		this.#timers = options.timers ?? {
-			setTimeout: (callback, ms) => setTimeout(callback, ms),
-			clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>)
-		};
+		const timers = options.timers ?? systemTimers;
 		this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
-		this.#random = options.random ?? Math.random;
 		this.#createId = options.createId ?? (() => crypto.randomUUID());
-		this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
-		this.#heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+		this.#backoff = new ReconnectBackoff(options.backoff, options.random ?? Math.random);
+		this.#heartbeat = new Heartbeat({
+			intervalMs: options.heartbeatMs,
+			timers,
+			now: this.#now,
+			onSilence: () => void this.ping(),
+			onDead: () => {
+				this.#dropSocket('heartbeat timeout');
+				this.#scheduleReconnect();
+			}
+		});
 		this.#ledger = new EventLedger({
 			lastSeq: options.lastSeq,
 			maxBuffered: options.maxBuffered,
@@ -255,8 +162,17 @@ export class RoomClient {
 			onEvent: (event) => this.#deliver(event),
 			onResync: (head, snapshot) => notify(options.onResync, head, snapshot)
 		});
-		this.#maxTelemetryQueue = options.maxTelemetryQueue ?? DEFAULT_MAX_TELEMETRY_QUEUE;
-		this.#maxInFlightCommands = options.maxInFlightCommands ?? DEFAULT_MAX_IN_FLIGHT_COMMANDS;
+		this.#commands = new CommandQueue(options.maxInFlightCommands);
+		this.#telemetry = new TelemetryQueue({
+			maxQueued: options.maxTelemetryQueue,
+			createId: this.#createId,
+			now: this.#now
+		});
+		this.#pings = new PingTracker(timers, this.#now);
+		this.#reconnectTimer = new TimerSlot(timers);
+		this.#stableTimer = new TimerSlot(timers);
+		this.#pollTimer = new TimerSlot(timers);
+		this.#telemetryTimer = new TimerSlot(timers);
 	}
 
 	get status(): RoomStatus {
@@ -287,7 +203,7 @@ export class RoomClient {
 	connect(): void {
 		if (this.#lifecycle === 'active') return;
 		this.#lifecycle = 'active';
-		this.#attempt = 0;
+		this.#backoff.reset();
 		this.#setStatus('connecting');
 		this.#dial();
 	}
@@ -314,12 +230,10 @@ export class RoomClient {
 		if (!encoded.ok) {
 			return Promise.reject(new CommandError(id, 'client', encoded.reason, encoded.message));
 		}
-		const frame = encoded.frame;
-		return new Promise((resolve, reject) => {
-			this.#commands.set(id, { frame, resolve, reject });
-			// Before `joined` the command waits; the join handler sends the queue in order.
-			this.#pumpCommands();
-		});
+		const committed = this.#commands.add(id, encoded.frame);
+		// Before `joined` the command waits; the join handler sends the queue in order.
+		this.#pumpCommands();
+		return committed;
 	}
 
 	/** Fire and forget (presence, typing). Returns false when not joined: nothing is queued. */
@@ -336,35 +250,15 @@ export class RoomClient {
 	 * large (one bad sample would otherwise make every batch it is in fail).
 	 */
 	sendTelemetry(samples: readonly TelemetryInput[]): { queued: number; dropped: number } {
-		let queued = 0;
-		for (const input of samples) {
-			if (this.#telemetry.length >= this.#maxTelemetryQueue) break;
-			const sample: TelemetrySample = { ...input, id: input.id ?? this.#createId() };
-			const encoded = encodeClientMessage({ type: 'telemetry', samples: [sample] });
-			if (!encoded.ok) continue;
-			this.#telemetry.push({
-				sample,
-				bytes: measureBytes(encoded.frame) - TELEMETRY_ENVELOPE_BYTES
-			});
-			queued++;
-		}
+		const result = this.#telemetry.enqueue(samples);
 		this.#flushTelemetry();
-		return { queued, dropped: samples.length - queued };
+		return result;
 	}
 
 	/** One clock sample (NTP-style four timestamps). Never rejects. */
 	ping(timeoutMs = DEFAULT_PING_TIMEOUT_MS): Promise<PingResult> {
 		if (!this.#joined) return Promise.resolve({ ok: false, reason: 'not_open' });
-		const id = ++this.#nextPingId;
-		const t0 = this.#now();
-		return new Promise((resolve) => {
-			const timer = this.#timers.setTimeout(() => {
-				this.#pings.delete(id);
-				resolve({ ok: false, reason: 'timeout' });
-			}, timeoutMs);
-			this.#pings.set(id, { t0, timer, resolve });
-			this.#transmit(JSON.stringify({ type: 'ping', id, t0 } satisfies ClientMessage));
-		});
+		return this.#pings.start(timeoutMs, (frame) => this.#transmit(frame));
 	}
 
 	// --- connection lifecycle -----------------------------------------------------------------
@@ -416,12 +310,11 @@ export class RoomClient {
 			if (this.#socket === socket) this.#handleClose(event.code);
 		};
 		socket.onerror = () => {}; // A close event always follows; that is where we act.
-		this.#lastReceivedAt = this.#now();
-		this.#scheduleHeartbeat();
+		this.#heartbeat.start();
 	}
 
 	#handleOpen(): void {
-		this.#lastReceivedAt = this.#now();
+		this.#heartbeat.received();
 		this.#transmit(
 			JSON.stringify({
 				type: 'join',
@@ -457,64 +350,37 @@ export class RoomClient {
 	#detachSocket(): void {
 		this.#socket = null;
 		this.#joined = null;
-		this.#clearTimer('stable');
-		this.#clearTimer('heartbeat');
-		this.#clearTimer('poll');
+		this.#stableTimer.clear();
+		this.#heartbeat.stop();
+		this.#pollTimer.clear();
 		this.#ledger.forgetRequests();
-		// Unanswered means unknown: the batch is resent; sample ids make that harmless.
-		this.#telemetryInFlight = 0;
-		this.#clearTimer('telemetry');
-		for (const [id, ping] of this.#pings) {
-			this.#timers.clearTimeout(ping.timer);
-			this.#pings.delete(id);
-			ping.resolve({ ok: false, reason: 'disconnected' });
-		}
+		this.#telemetry.forgetInFlight();
+		this.#telemetryTimer.clear();
+		this.#pings.abandonAll();
 	}
 
 	#scheduleReconnect(code?: number): void {
 		if (this.#lifecycle !== 'active') return;
 		this.#setStatus('reconnecting');
-		const delay =
-			code === CloseCode.RateLimited
-				? // Told to slow down: wait at least half the cap, jittered so limited clients spread.
-					this.#backoff.capMs / 2 + computeBackoffDelay(30, this.#random, this.#backoff) / 2
-				: computeBackoffDelay(this.#attempt, this.#random, this.#backoff);
-		this.#attempt++;
-		this.#startTimer('reconnect', delay, () => this.#dial());
+		const delay = this.#backoff.nextDelay(code === CloseCode.RateLimited);
+		this.#reconnectTimer.start(delay, () => this.#dial());
 	}
 
 	#stop(status: RoomStatus): void {
 		if (this.#lifecycle === 'stopped') return;
 		this.#lifecycle = 'stopped';
 		this.#generation++;
-		this.#clearTimer('reconnect');
+		this.#reconnectTimer.clear();
 		this.#dropSocket('client closed');
 		const error = `The room connection ended (${status}); the command's outcome is unknown.`;
-		for (const [id, command] of this.#commands) {
-			command.reject(new CommandError(id, 'client', 'client_closed', error));
-		}
-		this.#commands.clear();
+		this.#commands.rejectAll((id) => new CommandError(id, 'client', 'client_closed', error));
 		this.#setStatus(status);
-	}
-
-	#scheduleHeartbeat(): void {
-		if (this.#heartbeatMs <= 0) return;
-		this.#startTimer('heartbeat', this.#heartbeatMs, () => {
-			const silence = this.#now() - this.#lastReceivedAt;
-			if (silence >= 2 * this.#heartbeatMs) {
-				this.#dropSocket('heartbeat timeout');
-				this.#scheduleReconnect();
-				return;
-			}
-			if (silence >= this.#heartbeatMs) void this.ping();
-			this.#scheduleHeartbeat();
-		});
 	}
 
 	// --- incoming frames ----------------------------------------------------------------------
 
 	#handleFrame(data: unknown): void {
-		this.#lastReceivedAt = this.#now();
+		this.#heartbeat.received();
 		const message = parseServerMessage(data);
 		if (!message) return; // Unknown or malformed: newer servers may add message types.
 		switch (message.type) {
@@ -543,9 +409,10 @@ export class RoomClient {
 			case 'presence':
 				return notify(this.#options.onPresence, message.actors);
 			case 'telemetry':
-				return this.#handleTelemetryAnswer(message.retryAfterMs);
+				if (this.#telemetry.answer(message.retryAfterMs)) this.#flushTelemetry();
+				return;
 			case 'pong':
-				return this.#handlePong(message);
+				return this.#pings.answer(message);
 			case 'error':
 				return notify(this.#options.onServerError, message.code, message.message);
 			case 'incompatible':
@@ -560,8 +427,8 @@ export class RoomClient {
 			head: message.head,
 			serverTime: message.serverTime
 		};
-		this.#clearTimer('reconnect');
-		this.#startTimer('stable', this.#backoff.stableAfterMs, () => (this.#attempt = 0));
+		this.#reconnectTimer.clear();
+		this.#stableTimer.start(this.#backoff.options.stableAfterMs, () => this.#backoff.reset());
 		// The replay of lastSeq+1..head is on its way; fetch only what it fails to bring.
 		this.#ledger.expect(message.head, this.#now());
 		this.#schedulePoll();
@@ -569,57 +436,6 @@ export class RoomClient {
 		notify(this.#options.onJoined, { ...this.#joined });
 		// A command whose ack was lost is applied once and acked again with the same seq.
 		this.#pumpCommands();
-		this.#flushTelemetry();
-	}
-
-	#handlePong(message: Extract<ServerMessage, { type: 'pong' }>): void {
-		const ping = this.#pings.get(message.id);
-		if (!ping) return;
-		this.#pings.delete(message.id);
-		this.#timers.clearTimeout(ping.timer);
-		const t3 = this.#now();
-		const { t1, t2 } = message;
-		ping.resolve({
-			ok: true,
-			t0: ping.t0,
-			t1,
-			t2,
-			t3,
-			roundTripMs: t3 - ping.t0 - (t2 - t1),
-			offsetMs: (t1 - ping.t0 + (t2 - t3)) / 2
-		});
-	}
-
-	/** Sends the next batch: one in flight at a time, since answers carry no batch id. */
-	#flushTelemetry(): void {
-		if (!this.#joined || this.#telemetryInFlight > 0 || this.#telemetry.length === 0) return;
-		const wait = this.#telemetryNotBefore - this.#now();
-		if (wait > 0) {
-			this.#startTimer('telemetry', wait, () => this.#flushTelemetry());
-			return;
-		}
-		let bytes = TELEMETRY_ENVELOPE_BYTES;
-		let count = 0;
-		for (const { bytes: size } of this.#telemetry) {
-			if (count === MAX_TELEMETRY_BATCH || bytes + size + 1 > MAX_FRAME_BYTES) break;
-			bytes += size + 1; // the comma
-			count++;
-		}
-		const samples = this.#telemetry.slice(0, count).map((queued) => queued.sample);
-		if (this.#transmit(JSON.stringify({ type: 'telemetry', samples } satisfies ClientMessage))) {
-			this.#telemetryInFlight = count;
-		}
-	}
-
-	#handleTelemetryAnswer(retryAfterMs: number | undefined): void {
-		if (this.#telemetryInFlight === 0) return;
-		if (retryAfterMs === undefined) {
-			this.#telemetry.splice(0, this.#telemetryInFlight);
-		} else {
-			// Not stored: keep the batch at the head of the queue and try again later.
-			this.#telemetryNotBefore = this.#now() + retryAfterMs;
-		}
-		this.#telemetryInFlight = 0;
 		this.#flushTelemetry();
 	}
 
@@ -632,24 +448,23 @@ export class RoomClient {
 	}
 
 	#settleCommand(id: string, outcome: { seq: number } | CommandError): void {
-		const command = this.#commands.get(id);
-		if (!command) return; // Already settled (ack after event, or a duplicate ack).
-		this.#commands.delete(id);
-		if (outcome instanceof CommandError) command.reject(outcome);
-		else command.resolve(outcome);
-		this.#pumpCommands();
+		// A settled command frees an in-flight slot for the next one in line.
+		if (this.#commands.settle(id, outcome)) this.#pumpCommands();
 	}
 
-	/** Transmits unanswered commands in send order, at most maxInFlightCommands at a time. */
+	/** Commands go out only once joined: the server drops anything sent before the join. */
 	#pumpCommands(): void {
 		if (!this.#joined) return;
-		let inFlight = 0;
-		for (const command of this.#commands.values()) {
-			if (command.sentOn !== this.#generation) {
-				if (inFlight >= this.#maxInFlightCommands || !this.#transmit(command.frame)) return;
-				command.sentOn = this.#generation;
-			}
-			inFlight++;
+		this.#commands.pump(this.#generation, (frame) => this.#transmit(frame));
+	}
+
+	#flushTelemetry(): void {
+		if (!this.#joined) return;
+		const step = this.#telemetry.next();
+		if (step.kind === 'wait') {
+			this.#telemetryTimer.start(step.ms, () => this.#flushTelemetry());
+		} else if (step.kind === 'send' && this.#transmit(step.frame)) {
+			this.#telemetry.markSent(step.count);
 		}
 	}
 
@@ -669,10 +484,10 @@ export class RoomClient {
 	}
 
 	#schedulePoll(): void {
-		this.#clearTimer('poll');
+		this.#pollTimer.clear();
 		const at = this.#ledger.nextPollAt();
 		if (at === undefined || !this.#joined) return;
-		this.#startTimer('poll', Math.max(0, at - this.#now()), () =>
+		this.#pollTimer.start(Math.max(0, at - this.#now()), () =>
 			this.#act(this.#ledger.poll(this.#now()))
 		);
 	}
@@ -695,48 +510,6 @@ export class RoomClient {
 		this.#status = status;
 		notify(this.#options.onStatus, status);
 	}
-
-	/** One timer per purpose: starting one replaces the previous. */
-	#startTimer(name: TimerName, ms: number, callback: () => void): void {
-		this.#clearTimer(name);
-		this.#pendingTimers.set(
-			name,
-			this.#timers.setTimeout(() => {
-				this.#pendingTimers.delete(name);
-				callback();
-			}, ms)
-		);
-	}
-
-	#clearTimer(name: TimerName): void {
-		if (!this.#pendingTimers.has(name)) return;
-		this.#timers.clearTimeout(this.#pendingTimers.get(name));
-		this.#pendingTimers.delete(name);
-	}
-}
-
-/**
- * Encodes a message and checks it exactly as the server will (JSON, schema, size), so nothing
- * is queued that the server can only answer with an `error`.
- */
-function encodeClientMessage(
-	message: ClientMessage
-):
-	| { ok: true; frame: string }
-	| { ok: false; reason: 'invalid_command' | 'frame_too_large'; message: string } {
-	let frame: string;
-	try {
-		frame = JSON.stringify(message);
-	} catch (error) {
-		return { ok: false, reason: 'invalid_command', message: `Not JSON: ${String(error)}` };
-	}
-	if (measureBytes(frame) > MAX_FRAME_BYTES) {
-		return { ok: false, reason: 'frame_too_large', message: `Over ${MAX_FRAME_BYTES} bytes.` };
-	}
-	const parsed = parseClientMessage(frame);
-	return parsed.ok
-		? { ok: true, frame }
-		: { ok: false, reason: 'invalid_command', message: parsed.message };
 }
 
 /** Calls a user callback; an exception there must not break the connection, but must surface. */
@@ -751,32 +524,5 @@ function notify<A extends unknown[]>(
 		queueMicrotask(() => {
 			throw error;
 		});
-	}
-}
-
-const SERVER_TYPES = new Set<string>([
-	'joined',
-	'event',
-	'events',
-	'resync',
-	'ack',
-	'rejected',
-	'ephemeral',
-	'presence',
-	'telemetry',
-	'pong',
-	'error',
-	'incompatible'
-]);
-
-/** The server is trusted; this only guards against non-JSON and unknown message types. */
-function parseServerMessage(data: unknown): ServerMessage | undefined {
-	if (typeof data !== 'string') return undefined;
-	try {
-		const message: unknown = JSON.parse(data);
-		if (typeof message !== 'object' || message === null || !('type' in message)) return undefined;
-		return SERVER_TYPES.has(String(message.type)) ? (message as ServerMessage) : undefined;
-	} catch {
-		return undefined;
 	}
 }
