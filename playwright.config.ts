@@ -85,7 +85,8 @@ export default defineConfig({
 	webServer: [
 		builtServer('main', 4173),
 		// A 3 s inactivity limit so the expiry spec sees a session lapse within seconds.
-		builtServer('expiry', 4174, { SESSION_IDLE_TIMEOUT: '3s' })
+		builtServer('expiry', 4174, { SESSION_IDLE_TIMEOUT: '3s' }),
+		builtServer('realtime', 4175)
 	],
 	projects: [
 		{
@@ -97,6 +98,11 @@ export default defineConfig({
 			name: 'expiry',
 			testMatch: 'expiry.e2e.ts',
 			use: { baseURL: 'http://127.0.0.1:4174' }
+		},
+		{
+			name: 'realtime',
+			testMatch: 'realtime.e2e.ts',
+			use: { baseURL: 'http://127.0.0.1:4175' }
 		}
 	]
 });

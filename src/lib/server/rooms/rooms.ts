@@ -1,6 +1,8 @@
+import { desc, eq } from 'drizzle-orm';
 import * as v from 'valibot';
 import { generateSecureRandomString } from '../auth/tokens';
 import type { Database } from '../db';
+import { rooms, users } from '../db/schema';
 import { EventStore } from '../realtime/event-store';
 import { getTicketKey, signTicket, TICKET_TTL_MS } from '../realtime/tickets';
 
@@ -64,4 +66,34 @@ export async function issueRoomTicket(
 			path: `/realtime/rooms/${roomId}?ticket=${encodeURIComponent(ticket)}`
 		}
 	};
+}
+
+export type SandboxRoomListing = {
+	id: string;
+	title: string | null;
+	createdAt: Date;
+	headSeq: number;
+};
+
+/** The most recent sandbox rooms, newest first. */
+export async function listSandboxRooms(db: Database, limit = 20): Promise<SandboxRoomListing[]> {
+	return db
+		.select({
+			id: rooms.id,
+			title: rooms.title,
+			createdAt: rooms.createdAt,
+			headSeq: rooms.headSeq
+		})
+		.from(rooms)
+		.where(eq(rooms.kind, 'sandbox'))
+		.orderBy(desc(rooms.createdAt))
+		.limit(limit);
+}
+
+/** A room for the dashboard, with display names for experimenter actors (`u:<user id>`). */
+export async function findRoomForDashboard(db: Database, roomId: string) {
+	const room = await new EventStore(db).findRoom(roomId);
+	if (!room) return undefined;
+	const people = await db.select({ id: users.id, name: users.name }).from(users);
+	return { room, names: Object.fromEntries(people.map((p) => [`u:${p.id}`, p.name])) };
 }
