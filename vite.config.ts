@@ -1,6 +1,6 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vite';
-import { realtimeDevPlugin } from './src/lib/server/realtime/vite-plugin';
+import { realtimeDevPlugin } from './src/lib/server/realtime/vite-plugin.ts';
 
 export default defineConfig({
 	plugins: [sveltekit(), realtimeDevPlugin()],

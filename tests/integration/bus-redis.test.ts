@@ -9,7 +9,12 @@ import {
 } from 'bun:test';
 import { Redis } from 'ioredis';
 import { createRedisBus, type RedisBus } from '../../src/lib/server/realtime/bus';
-import { findRedisServer, startPrivateRedis, type PrivateRedis } from '../support/redis';
+import {
+	findRedisServer,
+	startPrivateRedis,
+	waitUntil as waitFor,
+	type PrivateRedis
+} from '../support/redis';
 import { requireService } from '../support/services';
 
 // Reconnection backoff and private redis-server restarts take seconds on a small machine.
@@ -300,17 +305,4 @@ function quietClient(url: string): Redis {
 async function subscribers(admin: Redis, channel: string): Promise<number> {
 	const reply = (await admin.pubsub('NUMSUB', channel)) as [string, number];
 	return Number(reply[1]);
-}
-
-/** Polls until `check` holds; state, not sleeps, decides when a test moves on. */
-async function waitFor(
-	check: () => boolean | Promise<boolean>,
-	what: string,
-	timeoutMs = 5_000
-): Promise<void> {
-	const deadline = performance.now() + timeoutMs;
-	while (!(await check())) {
-		if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-		await Bun.sleep(10);
-	}
 }

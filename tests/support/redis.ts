@@ -7,7 +7,7 @@ import { findFreePort } from './server';
 import { isCI } from './services';
 
 /** Polls until `check` holds; state, not sleeps, decides when a test moves on. */
-async function waitFor(
+export async function waitUntil(
 	check: () => boolean | Promise<boolean>,
 	what: string,
 	timeoutMs = 5_000
@@ -56,7 +56,7 @@ export async function startPrivateRedis(binary: string): Promise<PrivateRedis> {
 			'no'
 		];
 		child = Bun.spawn([binary, ...args, '--dir', dir], { stdout: 'ignore', stderr: 'inherit' });
-		await waitFor(() => ping(url), `redis-server on port ${port}`, 10_000);
+		await waitUntil(() => ping(url), `redis-server on port ${port}`, 10_000);
 	}
 	async function kill(): Promise<void> {
 		child?.kill('SIGKILL');

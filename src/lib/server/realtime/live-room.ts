@@ -173,9 +173,14 @@ export class LiveRoom {
 		this.#announcePresence();
 	}
 
-	/** Answers a client's request for a missed range (clamped to what exists). */
+	/**
+	 * Answers a client's request for a missed range, clamped to what exists and to one
+	 * replay's worth of events (a client that needs more asks again).
+	 */
 	fetch(member: Connection, from: number, to: number): Promise<void> {
-		return this.#run(() => this.#sendRange(member, Math.max(1, from), Math.min(to, this.head)));
+		const start = Math.max(1, from);
+		const end = Math.min(to, this.head, start + this.#deps.replayLimit - 1);
+		return this.#run(() => this.#sendRange(member, start, end));
 	}
 
 	async #sendRange(member: Connection, from: number, to: number): Promise<void> {

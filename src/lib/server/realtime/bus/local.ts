@@ -1,4 +1,4 @@
-import { log } from '../../log';
+import { runHandler, runListener } from './isolate';
 import type { Bus, BusHandler, BusStatus } from './types';
 
 /**
@@ -102,25 +102,4 @@ export function createLocalNetwork(): LocalNetwork {
 	}
 
 	return { createBus, partition };
-}
-
-/** A throwing handler must not stop delivery to the others. */
-function runHandler(handler: BusHandler, topic: string, payload: string, origin: string): void {
-	try {
-		handler(payload, origin);
-	} catch (error) {
-		log.error('bus.handler_failed', { topic, error: describeError(error) });
-	}
-}
-
-function runListener(listener: () => void): void {
-	try {
-		listener();
-	} catch (error) {
-		log.error('bus.recovered_listener_failed', { error: describeError(error) });
-	}
-}
-
-function describeError(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
 }

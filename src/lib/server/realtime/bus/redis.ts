@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { log as defaultLog } from '../../log';
+import { describeError, runHandler, runListener } from './isolate';
 import type { Bus, BusHandler, BusStatus } from './types';
 
 export type RedisBusOptions = {
@@ -238,23 +239,6 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 		else log.debug('bus.redis_error', fields);
 	}
 
-	function runHandler(handler: BusHandler, topic: string, payload: string, origin: string): void {
-		// A throwing handler must neither stop the others nor reach ioredis's parser.
-		try {
-			handler(payload, origin);
-		} catch (error) {
-			log.error('bus.handler_failed', { topic, error: describeError(error) });
-		}
-	}
-
-	function runListener(listener: () => void): void {
-		try {
-			listener();
-		} catch (error) {
-			log.error('bus.recovered_listener_failed', { error: describeError(error) });
-		}
-	}
-
 	/** Sends a (UN)SUBSCRIBE if the subscriber is up; otherwise subscribeAll covers it later. */
 	function sendSubscription(command: 'subscribe' | 'unsubscribe', topic: string): void {
 		const connection = subscriber;
@@ -352,8 +336,4 @@ async function quitConnection(connection: Redis): Promise<void> {
 	await Promise.race([connection.quit().catch(() => undefined), gaveUp]);
 	clearTimeout(timer);
 	connection.disconnect();
-}
-
-function describeError(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
 }
