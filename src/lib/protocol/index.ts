@@ -121,13 +121,14 @@ export const PingMessage = v.strictObject({
 	t0: v.number()
 });
 
+// Most frames are clock pings, so they are tried first.
 export const ClientMessage = v.variant('type', [
-	JoinMessage,
+	PingMessage,
 	CommandMessage,
-	FetchMessage,
 	EphemeralMessage,
 	TelemetryMessage,
-	PingMessage
+	FetchMessage,
+	JoinMessage
 ]);
 export type ClientMessage = v.InferOutput<typeof ClientMessage>;
 

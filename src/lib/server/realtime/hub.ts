@@ -34,6 +34,9 @@ export type HubOptions = {
 
 type Member = { room?: LiveRoom; joining: boolean; joinTimer?: ReturnType<typeof setTimeout> };
 
+/** Rooms announced per event-loop turn by the presence heartbeat. */
+const PRESENCE_SLICE = 100;
+
 const highResolutionNow = () => performance.timeOrigin + performance.now();
 
 function send(connection: Connection, message: ServerMessage): void {
@@ -315,7 +318,15 @@ export class RealtimeHub {
 	}
 
 	async #refreshPresence(): Promise<void> {
-		for (const room of await this.#loadedRooms()) room.refreshPresence();
+		// On the in-process bus there is no other replica to tell.
+		if (this.#options.bus.status().kind !== 'local') {
+			const rooms = await this.#loadedRooms();
+			for (let i = 0; i < rooms.length; i++) {
+				rooms[i]!.refreshPresence();
+				// Yield between slices: one burst for thousands of rooms stalls every socket.
+				if (i % PRESENCE_SLICE === PRESENCE_SLICE - 1) await new Promise((r) => setImmediate(r));
+			}
+		}
 		// While the bus is down, the log is the only way to hear about other replicas' events.
 		if (!this.#options.bus.status().healthy) await this.catchUpAllRooms();
 	}

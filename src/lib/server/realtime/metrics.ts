@@ -68,6 +68,8 @@ function renderHistogram(name: string, help: string, h: Histogram): string[] {
 
 /** The registry in Prometheus text exposition format. */
 export function renderMetrics(m: RealtimeMetrics): string {
+	// Gauges are computed first: computing them also refreshes counters read below.
+	const gauges = m.gauges();
 	const scalar = (name: string, type: 'counter' | 'gauge', help: string, value: number) => [
 		`# HELP ${name} ${help}`,
 		`# TYPE ${name} ${type}`,
@@ -160,7 +162,7 @@ export function renderMetrics(m: RealtimeMetrics): string {
 			m.busLagMs
 		)
 	];
-	for (const [name, value] of Object.entries(m.gauges())) {
+	for (const [name, value] of Object.entries(gauges)) {
 		lines.push(`# TYPE ${name} gauge`, `${name} ${value}`);
 	}
 	return lines.join('\n') + '\n';
