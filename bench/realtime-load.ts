@@ -16,6 +16,7 @@
  * on that path); ephemeral = sent → each other member received it.
  */
 import { io, type Socket } from 'socket.io-client';
+import { PROTOCOL_VERSION } from '../src/lib/protocol';
 
 export type LoadMode = 'ensemble' | 'socketio';
 
@@ -232,7 +233,8 @@ class EnsembleClient implements BenchClient {
 				headers: { origin: this.participant.origin }
 			} as unknown as string[]);
 			this.#socket = socket;
-			socket.onopen = () => socket.send(JSON.stringify({ type: 'join', v: 1, lastSeq: 0 }));
+			socket.onopen = () =>
+				socket.send(JSON.stringify({ type: 'join', v: PROTOCOL_VERSION, lastSeq: 0 }));
 			socket.onerror = () => done(false);
 			socket.onclose = (event) => {
 				if (this.joined) {

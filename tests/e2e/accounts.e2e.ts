@@ -1,4 +1,5 @@
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
+import { openActor, type Actor } from './support/actors';
 
 /**
  * Experimenter accounts, told as one story against a fresh server: first-run setup, signing
@@ -16,23 +17,7 @@ const colleague = {
 /** On the shipped common-password list (src/lib/server/auth/common-passwords.ts). */
 const COMMON_PASSWORD = 'password123';
 
-type Actor = { context: BrowserContext; page: Page; cspErrors: string[] };
-
 const actors: Actor[] = [];
-
-/** A person with their own browser context; records any CSP violation the browser reports. */
-async function openActor(browser: Browser, baseURL: string): Promise<Actor> {
-	const context = await browser.newContext({ baseURL });
-	const cspErrors: string[] = [];
-	context.on('console', (message) => {
-		if (message.type() === 'error' && message.text().includes('Content Security Policy')) {
-			cspErrors.push(message.text());
-		}
-	});
-	const actor = { context, page: await context.newPage(), cspErrors };
-	actors.push(actor);
-	return actor;
-}
 
 async function fillNewAccount(
 	page: Page,
@@ -64,8 +49,8 @@ let inviteLink: string;
 
 test.beforeAll(async ({ browser }, testInfo) => {
 	baseURL = testInfo.project.use.baseURL!;
-	adminActor = await openActor(browser, baseURL);
-	colleagueActor = await openActor(browser, baseURL);
+	adminActor = await openActor(browser, baseURL, actors);
+	colleagueActor = await openActor(browser, baseURL, actors);
 });
 
 test.afterEach(() => {
@@ -159,14 +144,14 @@ test('an invite link creates a researcher account, once', async ({ browser }) =>
 	await page.reload();
 	await expect(page.getByTestId('user-row').filter({ hasText: colleague.email })).toBeVisible();
 
-	const latecomer = await openActor(browser, baseURL);
+	const latecomer = await openActor(browser, baseURL, actors);
 	await latecomer.page.goto(inviteLink);
 	await expect(latecomer.page.getByText('This invite link has already been used')).toBeVisible();
 });
 
 test('the account page lists sessions and signs out everywhere', async ({ browser }) => {
 	// The administrator also signed in on a second machine.
-	const elsewhere = await openActor(browser, baseURL);
+	const elsewhere = await openActor(browser, baseURL, actors);
 	await signIn(elsewhere.page, admin.email, admin.password);
 	await expect(elsewhere.page).toHaveURL(/\/studies$/);
 

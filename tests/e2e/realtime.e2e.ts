@@ -1,4 +1,5 @@
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
+import { openActor, type Actor } from './support/actors';
 
 /**
  * The browser client in a real room: two experimenters in their own browser contexts open a
@@ -14,20 +15,7 @@ const grace = {
 	password: 'realtime colleague phrase 2'
 };
 
-type Actor = { context: BrowserContext; page: Page; problems: string[] };
 const actors: Actor[] = [];
-
-async function openActor(browser: Browser, baseURL: string): Promise<Actor> {
-	const context = await browser.newContext({ baseURL });
-	const problems: string[] = [];
-	context.on('console', (message) => {
-		if (message.type() === 'error' && message.text().includes('Content Security Policy'))
-			problems.push(message.text());
-	});
-	const actor = { context, page: await context.newPage(), problems };
-	actors.push(actor);
-	return actor;
-}
 
 async function createAccount(page: Page, person: typeof ada) {
 	await page.getByLabel('Name').fill(person.name);
@@ -50,21 +38,21 @@ test.afterAll(async () => {
 });
 
 test.afterEach(() => {
-	for (const actor of actors) expect(actor.problems).toEqual([]);
+	for (const actor of actors) expect(actor.cspErrors).toEqual([]);
 });
 
 test('two experimenters open the same sandbox room and see each other', async ({
 	browser,
 	baseURL
 }) => {
-	first = await openActor(browser, baseURL!);
+	first = await openActor(browser, baseURL!, actors);
 	await first.page.goto('/');
 	await createAccount(first.page, ada);
 	await first.page.getByRole('link', { name: 'Users' }).click();
 	await first.page.getByRole('button', { name: 'Create invite link' }).click();
 	const invite = await first.page.getByTestId('invite-url').inputValue();
 
-	second = await openActor(browser, baseURL!);
+	second = await openActor(browser, baseURL!, actors);
 	await second.page.goto(invite);
 	await createAccount(second.page, grace);
 

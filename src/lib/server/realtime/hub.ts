@@ -92,10 +92,6 @@ export class RealtimeHub {
 		};
 	}
 
-	get connectionCount(): number {
-		return this.#members.size;
-	}
-
 	// --- Connection lifecycle -----------------------------------------------------------------
 
 	open(connection: Connection): void {

@@ -30,7 +30,7 @@ const REMEMBERED_COMMANDS = 10_000;
 /** Events per replay frame, so one frame stays well under the 64 KiB limit of most clients. */
 const REPLAY_CHUNK = 200;
 /** Another replica's presence is forgotten when it has not announced itself for this long. */
-export const PRESENCE_TTL_MS = 15_000;
+const PRESENCE_TTL_MS = 15_000;
 
 type QueuedCommand = { member: Connection; id: string; name: string; payload: unknown };
 
@@ -112,10 +112,6 @@ export class LiveRoom {
 
 	get head(): number {
 		return this.#state.seq;
-	}
-
-	get state(): RoomState {
-		return this.#state;
 	}
 
 	get memberCount(): number {
