@@ -94,7 +94,18 @@ const EnvSchema = v.object({
 	LOG_LEVEL: v.optional(
 		v.picklist(['debug', 'info', 'warn', 'error'], 'expected debug, info, warn or error'),
 		'info'
-	)
+	),
+	MEDIA_MAX_SIZE: v.optional(byteSize, '2G'),
+	S3_BUCKET: v.optional(v.string()),
+	S3_ENDPOINT: v.optional(v.pipe(v.string(), v.url('expected a URL like https://s3.example.org'))),
+	S3_REGION: v.optional(v.string()),
+	S3_ACCESS_KEY_ID: v.optional(v.string()),
+	S3_SECRET_ACCESS_KEY: v.optional(v.string()),
+	LIVEKIT_URL: v.optional(
+		v.pipe(v.string(), v.regex(/^(wss?|https?):\/\/.+/, 'expected a URL like wss://livekit.example.org'))
+	),
+	LIVEKIT_API_KEY: v.optional(v.string()),
+	LIVEKIT_API_SECRET: v.optional(v.string())
 });
 
 export type Env = {
@@ -121,7 +132,23 @@ export type Env = {
 	xffDepth: number;
 	shutdownTimeoutMs: number;
 	logLevel: 'debug' | 'info' | 'warn' | 'error';
+	/** Largest accepted media upload, in bytes. */
+	mediaMaxSize: number;
+	/** S3-compatible media storage; null stores media under `DATA_DIR/media`. */
+	s3: S3Settings | null;
+	/** LiveKit (audio/video); null when not configured, and A/V stages are refused. */
+	livekit: LiveKitSettings | null;
 };
+
+export type S3Settings = {
+	bucket: string;
+	endpoint: string | undefined;
+	region: string | undefined;
+	accessKeyId: string | undefined;
+	secretAccessKey: string | undefined;
+};
+
+export type LiveKitSettings = { url: string; apiKey: string; apiSecret: string };
 
 export type EnvResult = { ok: true; env: Env } | { ok: false; problems: string[] };
 
@@ -148,6 +175,14 @@ export function parseEnv(source: Record<string, string | undefined>): EnvResult 
 	const origin = raw.ORIGIN ?? `http://localhost:${raw.PORT}`;
 	// Unconfigured, the app is reached on this machine under any of its loopback names.
 	const loopback = raw.ORIGIN ? [] : [`http://127.0.0.1:${raw.PORT}`, `http://[::1]:${raw.PORT}`];
+	const livekitParts = [raw.LIVEKIT_URL, raw.LIVEKIT_API_KEY, raw.LIVEKIT_API_SECRET];
+	const livekitSet = livekitParts.filter(Boolean).length;
+	if (livekitSet > 0 && livekitSet < 3) {
+		return {
+			ok: false,
+			problems: ['LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET: set all three or none']
+		};
+	}
 	if (raw.SESSION_IDLE_TIMEOUT > raw.SESSION_MAX_LIFETIME) {
 		return {
 			ok: false,
@@ -175,7 +210,21 @@ export function parseEnv(source: Record<string, string | undefined>): EnvResult 
 			addressHeader: raw.ADDRESS_HEADER?.toLowerCase(),
 			xffDepth: raw.XFF_DEPTH,
 			shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT,
-			logLevel: raw.LOG_LEVEL
+			logLevel: raw.LOG_LEVEL,
+			mediaMaxSize: raw.MEDIA_MAX_SIZE,
+			s3: raw.S3_BUCKET
+				? {
+						bucket: raw.S3_BUCKET,
+						endpoint: raw.S3_ENDPOINT,
+						region: raw.S3_REGION,
+						accessKeyId: raw.S3_ACCESS_KEY_ID,
+						secretAccessKey: raw.S3_SECRET_ACCESS_KEY
+					}
+				: null,
+			livekit:
+				raw.LIVEKIT_URL && raw.LIVEKIT_API_KEY && raw.LIVEKIT_API_SECRET
+					? { url: raw.LIVEKIT_URL, apiKey: raw.LIVEKIT_API_KEY, apiSecret: raw.LIVEKIT_API_SECRET }
+					: null
 		}
 	};
 }

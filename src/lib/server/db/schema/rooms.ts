@@ -3,6 +3,7 @@ import {
 	bigint,
 	doublePrecision,
 	index,
+	integer,
 	jsonb,
 	pgTable,
 	primaryKey,
@@ -21,6 +22,9 @@ export const rooms = pgTable('rooms', {
 	id: text('id').primaryKey(),
 	kind: text('kind').notNull(),
 	title: text('title'),
+	/** The study version a study room runs; null for sandbox rooms. */
+	studyId: text('study_id'),
+	studyVersion: integer('study_version'),
 	headSeq: bigint('head_seq', { mode: 'number' }).notNull().default(0),
 	createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
 	createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
