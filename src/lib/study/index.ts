@@ -1,0 +1,8 @@
+/**
+ * The study model, shared by the dashboard, the REST API, import/export and the runtime.
+ * Pure: no Svelte, no Bun, no database.
+ */
+export * from './schema';
+export * from './validate';
+export * from './hash';
+export * from './defaults';
