@@ -113,7 +113,7 @@ export function createStageContent<T extends StageType>(type: T): StageContent<T
 		},
 		end: { markdown: 'Thank you for taking part.', outcome: 'completed' }
 	};
-	return structuredClone(contents[type]);
+	return structuredClone(contents[type]) as StageContent<T>;
 }
 
 const DEFAULT_DURATIONS: Partial<Record<StageType, number>> = { chat: 300, wait: 120 };

@@ -6,3 +6,6 @@ export * from './schema';
 export * from './validate';
 export * from './hash';
 export * from './defaults';
+export * from './variants';
+export * from './templates';
+export * from './links';

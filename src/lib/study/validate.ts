@@ -28,6 +28,43 @@ function pathOf(issue: v.BaseIssue<unknown>): string {
 	return (issue.path ?? []).map((item) => String(item.key)).join('.');
 }
 
+/** valibot's names for expected types, as a person would say them. */
+const TYPE_NAMES: Record<string, string> = {
+	number: 'a number',
+	string: 'text',
+	boolean: 'true or false',
+	Array: 'a list',
+	Object: 'an object'
+};
+
+/**
+ * A message for people. Our own messages (regex, bounds, schemaVersion) stay as written; valibot's
+ * generic ones ("Invalid type: Expected number but received \"5\"") become a short sentence. The
+ * path already says where, so the message only says what is wrong.
+ */
+function describeIssue(issue: v.BaseIssue<unknown>): string {
+	const key = issue.path?.at(-1)?.key;
+	// An absent key and a missing variant discriminator (`type`, `kind`) both arrive as "received undefined".
+	if (issue.kind === 'schema' && issue.received === 'undefined' && key !== undefined) {
+		return `${String(key)} is missing.`;
+	}
+	if (!issue.message.startsWith('Invalid ')) return issue.message;
+	if (issue.kind === 'schema') {
+		const name = TYPE_NAMES[issue.expected ?? ''];
+		if (name) return `must be ${name}`;
+		// Picklists, literals and variants list their values: ("random" | "balanced").
+		const choices = issue.expected?.replace(/^\((.*)\)$/, '$1').split(' | ') ?? [];
+		if (choices.length > 1) return `must be one of ${choices.join(', ')}, not ${issue.received}`;
+		if (choices.length === 1) return `must be ${choices[0]}, not ${issue.received}`;
+	}
+	if (issue.type === 'max_length') {
+		const unit = typeof issue.input === 'string' ? 'characters' : 'items';
+		return `at most ${String(issue.requirement)} ${unit}`;
+	}
+	if (issue.type === 'finite') return 'must be a finite number';
+	return issue.message;
+}
+
 /**
  * Checks the shape of a definition (what a draft must satisfy to be saved). Returns every
  * problem, not just the first.
@@ -37,7 +74,7 @@ export function parseStudyDefinition(input: unknown): ParseResult {
 	if (result.success) return { ok: true, definition: result.output };
 	return {
 		ok: false,
-		issues: result.issues.map((issue) => ({ path: pathOf(issue), message: issue.message }))
+		issues: result.issues.map((issue) => ({ path: pathOf(issue), message: describeIssue(issue) }))
 	};
 }
 
