@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { findFreePort } from '../support/server';
 
 // The Dockerfile's runtime stage, done natively (there is no Docker engine here): only
-// package.json, bun.lock, bunfig.toml, build/ and drizzle/, with production dependencies.
+// package.json, bun.lock, bunfig.toml, build/, drizzle/ and assets/, with production dependencies.
 setDefaultTimeout(180_000);
 
 const ROOT = resolve(import.meta.dir, '../..');
@@ -19,7 +19,7 @@ describe("the Dockerfile's runtime stage", () => {
 	});
 
 	test('serves from build/ with production dependencies only and migrates at start', async () => {
-		for (const entry of ['package.json', 'bun.lock', 'bunfig.toml', 'build', 'drizzle']) {
+		for (const entry of ['package.json', 'bun.lock', 'bunfig.toml', 'build', 'drizzle', 'assets']) {
 			cpSync(join(ROOT, entry), join(app, entry), { recursive: true });
 		}
 		const install = Bun.spawnSync(['bun', 'install', '--frozen-lockfile', '--production'], {
