@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { configurePasswordHashing } from './lib/server/auth/passwords';
 import { describeEnvProblems, getEnv, parseEnv } from './lib/server/config/env';
 import { closeDatabase, getDatabaseHandle } from './lib/server/db';
+import { largestBodySize, refuseOversizedBody } from './lib/server/http/body-limit';
 import { log } from './lib/server/log';
 import { startMaintenance } from './lib/server/maintenance';
 import type { SocketData } from './lib/server/realtime/bun-adapter';
@@ -52,17 +53,20 @@ async function main(): Promise<void> {
 	const handler = getHandler();
 
 	const realtime = startRealtime(env, database.db);
+	// Media uploads may be as large as MEDIA_MAX_SIZE; every other body stays within
+	// BODY_SIZE_LIMIT, checked per request by `refuseOversizedBody`.
+	const bodyLimits = { defaultBytes: env.bodySizeLimit, mediaBytes: env.mediaMaxSize };
 	const server = Bun.serve({
 		hostname: env.host,
 		port: env.port,
-		maxRequestBodySize: env.bodySizeLimit,
+		maxRequestBodySize: largestBodySize(bodyLimits),
 		idleTimeout: 60,
 		// Upgrades are decided in hooks.server.ts (`upgradeRealtime`), which calls server.upgrade.
-		fetch: (request, bunServer) =>
+		fetch: (request, bunServer) => {
 			// Without a Host header (HTTP/1.0 probes) Bun passes a relative URL the handler cannot parse.
-			URL.canParse(request.url)
-				? handler.fetch(request, bunServer)
-				: new Response('Host header required', { status: 400 }),
+			if (!URL.canParse(request.url)) return new Response('Host header required', { status: 400 });
+			return refuseOversizedBody(request, bodyLimits) ?? handler.fetch(request, bunServer);
+		},
 		websocket: realtime.websocket
 	});
 	realtime.transport.bind(server);
