@@ -8,6 +8,10 @@ declare global {
 			session: SessionInfo | null;
 			/** The request carried a session cookie that had timed out. */
 			sessionExpired: boolean;
+			/** The API token that authenticated this request (no session then), or null. */
+			apiTokenId: string | null;
+			/** The request carried a bearer token that is unknown, revoked or malformed. */
+			apiTokenRejected: boolean;
 		}
 		/** Set by svelte-adapter-bun's handler: our Bun server and the original request. */
 		interface Platform {

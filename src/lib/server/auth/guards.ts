@@ -20,6 +20,12 @@ export type ApiAuthorization = { ok: true; user: SessionUser } | { ok: false; pr
 export function authorizeApi(locals: App.Locals, roles?: readonly Role[]): ApiAuthorization {
 	const user = locals.user;
 	if (!user) {
+		if (locals.apiTokenRejected) {
+			return {
+				ok: false,
+				problem: problem(401, 'invalid_token', 'The API token is invalid or has been revoked.')
+			};
+		}
 		const message = locals.sessionExpired
 			? 'Your session has expired. Sign in again.'
 			: 'Sign in to use this endpoint.';
@@ -29,6 +35,26 @@ export function authorizeApi(locals: App.Locals, roles?: readonly Role[]): ApiAu
 		return { ok: false, problem: problem(403, 'forbidden', 'Your role does not allow this.') };
 	}
 	return { ok: true, user };
+}
+
+/**
+ * For JSON endpoints that only a signed-in person may use, never a script: managing API
+ * tokens. A request authenticated by an API token gets 403, so a leaked token cannot mint more.
+ */
+export function authorizeSessionApi(locals: App.Locals): ApiAuthorization {
+	const auth = authorizeApi(locals);
+	if (!auth.ok) return auth;
+	if (!locals.session) {
+		return {
+			ok: false,
+			problem: problem(
+				403,
+				'session_required',
+				'API tokens cannot manage API tokens; sign in to the dashboard to do this.'
+			)
+		};
+	}
+	return auth;
 }
 
 /** A safe place to go after signing in: a local path, never another site. */

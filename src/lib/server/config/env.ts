@@ -87,7 +87,7 @@ const EnvSchema = v.object({
 	SESSION_MAX_LIFETIME: v.optional(duration('12h'), '12h'),
 	ALLOW_SIGNUP: v.optional(boolean, 'false'),
 	PASSWORD_HASH_CONCURRENCY: v.optional(integer(1, 32), '2'),
-	BODY_SIZE_LIMIT: v.optional(byteSize, '1M'),
+	BODY_SIZE_LIMIT: v.optional(byteSize, '2M'),
 	ADDRESS_HEADER: v.optional(v.string()),
 	XFF_DEPTH: v.optional(integer(1, 10), '1'),
 	SHUTDOWN_TIMEOUT: v.optional(duration('10s'), '10s'),

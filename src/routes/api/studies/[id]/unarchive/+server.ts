@@ -1,0 +1,14 @@
+import { authorizeApi } from '$lib/server/auth/guards';
+import { getDatabase } from '$lib/server/db';
+import { problemResponse } from '$lib/server/http/problem';
+import { respondStudyFailure, setStudyArchived } from '$lib/server/studies';
+import type { RequestHandler } from './$types';
+
+/** Brings an archived study back to the default list (owners and admins). */
+export const POST: RequestHandler = async ({ locals, params }) => {
+	const auth = authorizeApi(locals);
+	if (!auth.ok) return problemResponse(auth.problem);
+	const result = await setStudyArchived(await getDatabase(), auth.user, params.id, false);
+	if (!result.ok) return respondStudyFailure(result);
+	return Response.json({ archived: false });
+};
