@@ -250,12 +250,38 @@ for (const target of targets) {
 					201
 				);
 				const fromTemplate = await detail(rhea, created.id);
-				const expected = template.create({ demoMediaId: null });
+				// Video templates get the demo clip, added to the media library once.
+				const media = await call<{ media: { id: string; filename: string }[] }>(
+					server,
+					rhea,
+					'GET',
+					'/api/media',
+					undefined,
+					200
+				);
+				const demos = media.media.filter((item) => item.filename.includes('demo clip'));
+				expect(demos).toHaveLength(STUDY_TEMPLATES.some((t) => t.needs.media) ? 1 : 0);
+				const demoMediaId = template.needs.media ? demos[0]!.id : null;
+				const expected = template.create({ demoMediaId });
 				expect({ template: template.id, hash: fromTemplate.draftHash }).toEqual({
 					template: template.id,
 					hash: hashStudyDefinition(expected)
 				});
 				expect(fromTemplate.title).toBe(expected.settings.title);
+				// Publishable at once, except for A/V, which needs LiveKit (not configured here).
+				const check = await post<{ publishable: boolean; issues: { message: string }[] }>(
+					rhea,
+					`/api/studies/${created.id}/validate`,
+					{},
+					200
+				);
+				expect({ template: template.id, publishable: check.publishable }).toEqual({
+					template: template.id,
+					publishable: !template.needs.livekit
+				});
+				if (template.needs.livekit) {
+					expect(check.issues.map((issue) => issue.message).join(' ')).toContain('LIVEKIT_URL');
+				}
 			}
 			const unknown = await post<Problem>(
 				rhea,
