@@ -86,7 +86,9 @@ export default defineConfig({
 		builtServer('main', 4173),
 		// A 3 s inactivity limit so the expiry spec sees a session lapse within seconds.
 		builtServer('expiry', 4174, { SESSION_IDLE_TIMEOUT: '3s' }),
-		builtServer('realtime', 4175)
+		builtServer('realtime', 4175),
+		builtServer('designer', 4176),
+		builtServer('media', 4177)
 	],
 	projects: [
 		{
@@ -103,6 +105,16 @@ export default defineConfig({
 			name: 'realtime',
 			testMatch: 'realtime.e2e.ts',
 			use: { baseURL: 'http://127.0.0.1:4175' }
+		},
+		{
+			name: 'designer',
+			testMatch: 'designer.e2e.ts',
+			use: { baseURL: 'http://127.0.0.1:4176' }
+		},
+		{
+			name: 'media',
+			testMatch: 'media.e2e.ts',
+			use: { baseURL: 'http://127.0.0.1:4177' }
 		}
 	]
 });

@@ -102,7 +102,10 @@ const EnvSchema = v.object({
 	S3_ACCESS_KEY_ID: v.optional(v.string()),
 	S3_SECRET_ACCESS_KEY: v.optional(v.string()),
 	LIVEKIT_URL: v.optional(
-		v.pipe(v.string(), v.regex(/^(wss?|https?):\/\/.+/, 'expected a URL like wss://livekit.example.org'))
+		v.pipe(
+			v.string(),
+			v.regex(/^(wss?|https?):\/\/.+/, 'expected a URL like wss://livekit.example.org')
+		)
 	),
 	LIVEKIT_API_KEY: v.optional(v.string()),
 	LIVEKIT_API_SECRET: v.optional(v.string())
