@@ -78,6 +78,34 @@ describe('parseEnv', () => {
 		expect(!result.ok && result.problems[0]).toContain('SESSION_IDLE_TIMEOUT');
 	});
 
+	test('media, S3 and LiveKit: defaults, and LiveKit only as a complete set', () => {
+		const defaults = parseEnv({});
+		expect(defaults.ok && defaults.env.mediaMaxSize).toBe(2 * 1024 ** 3);
+		expect(defaults.ok && defaults.env.bodySizeLimit).toBe(2 * 1024 ** 2);
+		expect(defaults.ok && defaults.env.s3).toBeNull();
+		expect(defaults.ok && defaults.env.livekit).toBeNull();
+
+		const partial = parseEnv({ LIVEKIT_URL: 'wss://lk.example.org', LIVEKIT_API_KEY: 'key' });
+		expect(partial.ok).toBe(false);
+		expect(!partial.ok && partial.problems[0]).toContain('set all three or none');
+
+		const full = parseEnv({
+			LIVEKIT_URL: 'wss://lk.example.org',
+			LIVEKIT_API_KEY: 'key',
+			LIVEKIT_API_SECRET: 'secret',
+			S3_BUCKET: 'media',
+			MEDIA_MAX_SIZE: '500M'
+		});
+		expect(full.ok && full.env.livekit).toEqual({
+			url: 'wss://lk.example.org',
+			apiKey: 'key',
+			apiSecret: 'secret'
+		});
+		expect(full.ok && full.env.s3?.bucket).toBe('media');
+		expect(full.ok && full.env.mediaMaxSize).toBe(500 * 1024 ** 2);
+		expect(parseEnv({ LIVEKIT_URL: 'ftp://x' }).ok).toBe(false);
+	});
+
 	test('the app refuses to boot with a clear message', () => {
 		const child = Bun.spawnSync(['bun', 'src/server.ts'], {
 			env: { ...process.env, PORT: '99999', DATA_DIR: '/nonexistent-never-created' },
