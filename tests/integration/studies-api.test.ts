@@ -239,6 +239,8 @@ for (const target of targets) {
 			expect(study.draftHash).toBe(hashStudyDefinition(createBlankStudy('Trust game')));
 			expect(study.slug).toMatch(/^[a-km-np-z2-9]{10}$/);
 			expect(study.link).toBe(`${server.origin}/s/${study.slug}`);
+			// Never published: participants never see a draft.
+			expect((await fetch(study.link)).status).toBe(404);
 			expect(study.changes.map((c) => [c.action, c.user])).toEqual([['created', PEOPLE.rhea.name]]);
 
 			expect(STUDY_TEMPLATES.length).toBeGreaterThan(0);
@@ -532,7 +534,19 @@ for (const target of targets) {
 			expect((await status('resume', 409)).message).toBe(
 				'Only a paused study can be resumed; a closed study goes live again by publishing.'
 			);
+			// The study link shows the published version's face and says when it is not open.
+			const { slug } = await detail(rhea);
+			const linkPage = async () => {
+				const response = await fetch(`${server.url}/s/${slug}`);
+				return { status: response.status, text: await response.text() };
+			};
+			const open = await linkPage();
+			expect(open.status).toBe(200);
+			expect(open.text).toContain('This study is open.');
+			expect(open.text).toContain('A short study about trust');
+			expect((await fetch(`${server.url}/s/nosuchslug`)).status).toBe(404);
 			expect((await status('pause', 200)).status).toBe('paused');
+			expect((await linkPage()).text).toContain('This study is paused');
 			const twice = await status('pause', 409);
 			expect(twice).toMatchObject({
 				error: 'invalid_transition',
@@ -540,6 +554,7 @@ for (const target of targets) {
 			});
 			expect((await status('resume', 200)).status).toBe('live');
 			expect((await status('close', 200)).status).toBe('closed');
+			expect((await linkPage()).text).toContain('This study is closed');
 			expect((await status('close', 409)).message).toBe(
 				'Only a live or paused study can be closed.'
 			);
