@@ -1,14 +1,14 @@
 /**
  * The study designer's client state: the draft being edited (deep `$state`, bound straight into
- * the forms), its publish issues computed in the browser, autosave and undo. Create one per
- * editor page, in the browser component that owns the page, and hand it down with
- * {@link setStudyEditor}; never keep it in a module, where it would outlive the page.
+ * the forms), its publish issues computed in the browser, undo and the stage operations; saving
+ * is delegated to a {@link DraftAutosave} it owns. Create one per editor page, in the browser
+ * component that owns the page, and hand it down with {@link setStudyEditor}; never keep it in a
+ * module, where it would outlive the page.
  */
 import { createContext, untrack } from 'svelte';
 import {
 	createStage,
 	createUniqueId,
-	parseStudyDefinition,
 	validateStudy,
 	type Stage,
 	type StageType,
@@ -16,17 +16,16 @@ import {
 	type StudyIssue,
 	type ValidationContext
 } from '$lib/study';
-import { computeBackoffDelay } from './backoff';
-import { systemTimers, TimerSlot, type Timers } from './timers';
+import { DraftAutosave, type FetchLike } from './draft-autosave.svelte';
+import type { SaveState } from './draft-save';
+import type { Timers } from './timers';
 import { findChangedPath, UndoHistory } from './undo-history';
 
-export type SaveState = 'saved' | 'unsaved' | 'saving' | 'error' | 'conflict';
+export type { FetchLike } from './draft-autosave.svelte';
+export type { SaveState } from './draft-save';
 
 /** Which part of the study the centre pane shows: the settings or one stage. */
 export type Selection = { kind: 'settings' } | { kind: 'stage'; index: number };
-
-/** The part of `fetch` autosave uses (tests pass a fake). */
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 export type StudyEditorOptions = {
 	studyId: string;
@@ -39,36 +38,6 @@ export type StudyEditorOptions = {
 	timers?: Timers;
 	now?: () => number;
 };
-
-// Long enough that a typed word is one request, short enough that closing the tab a second
-// after typing rarely loses anything (and the page warns before leaving anyway).
-const AUTOSAVE_DEBOUNCE_MS = 800;
-// Retries after network errors: quick first, then no more than every 30 s.
-const RETRY_BACKOFF = { baseMs: 1000, capMs: 30_000 };
-
-type SaveOutcome =
-	| { kind: 'saved'; revision: number }
-	| { kind: 'conflict' }
-	| { kind: 'refused'; message: string }
-	| { kind: 'unreachable'; message: string };
-
-/** Maps the `PUT /api/studies/<id>` answer to what autosave does next. */
-async function readSaveResponse(response: Response): Promise<SaveOutcome> {
-	const body = (await response.json().catch(() => null)) as {
-		revision?: unknown;
-		message?: unknown;
-	} | null;
-	if (response.ok && typeof body?.revision === 'number') {
-		return { kind: 'saved', revision: body.revision };
-	}
-	if (response.status === 409) return { kind: 'conflict' };
-	const message = typeof body?.message === 'string' ? body.message : `error ${response.status}`;
-	// 5xx and proxies timing out are worth retrying; other 4xx answers will not change.
-	if (response.status >= 500 || response.status === 408 || response.status === 429) {
-		return { kind: 'unreachable', message };
-	}
-	return { kind: 'refused', message };
-}
 
 /** A deep copy of plain JSON data; unlike structuredClone it accepts `$state` proxies. */
 function cloneJson<T>(value: T): T {
@@ -84,7 +53,6 @@ export class StudyEditor {
 	readonly studyId: string;
 	readonly readonly: boolean;
 	#definition = $state() as StudyDefinition;
-	#revision = $state(0);
 	#selection = $state<Selection>({ kind: 'settings' });
 	#context: ValidationContext;
 	#issues = $derived.by(() => {
@@ -92,38 +60,32 @@ export class StudyEditor {
 		return result.ok ? [] : result.issues;
 	});
 
-	// What the page shows and what the server has, as canonical-enough JSON (same key order).
+	// What the page shows, as canonical-enough JSON (same key order as the saved copy).
 	#currentJson = $state('');
-	#savedJson = $state('');
 	#lastSnapshot: StudyDefinition;
-
-	#inFlight = $state(false);
-	#conflict = $state(false);
-	#failure = $state<string | null>(null);
-	#retrying = $state(false);
-	#saveAgain = false;
-	#attempt = 0;
-	#destroyed = false;
 
 	readonly #history = new UndoHistory<StudyDefinition>();
 	#historyVersion = $state(0);
 	#structuralChanges = 0;
 
-	readonly #fetch: FetchLike;
 	readonly #now: () => number;
-	readonly #debounce: TimerSlot;
-	readonly #retry: TimerSlot;
+	readonly #autosave: DraftAutosave;
 
 	constructor(options: StudyEditorOptions) {
 		this.studyId = options.studyId;
 		this.readonly = options.readonly;
 		this.#context = options.context;
-		this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
 		this.#now = options.now ?? Date.now;
-		this.#debounce = new TimerSlot(options.timers ?? systemTimers);
-		this.#retry = new TimerSlot(options.timers ?? systemTimers);
-		this.#lastSnapshot = cloneJson(options.definition);
-		this.#load(options.definition, options.revision);
+		this.#lastSnapshot = this.#load(options.definition);
+		this.#autosave = new DraftAutosave({
+			studyId: options.studyId,
+			revision: options.revision,
+			savedJson: this.#currentJson,
+			readonly: options.readonly,
+			readDraft: () => ({ json: this.#currentJson, definition: this.#lastSnapshot }),
+			fetch: options.fetch,
+			timers: options.timers
+		});
 		if (this.#definition.stages.length > 0) this.#selection = { kind: 'stage', index: 0 };
 
 		// Every edit anywhere in the draft (forms bind straight into it) lands here once per tick.
@@ -138,7 +100,7 @@ export class StudyEditor {
 		return this.#definition;
 	}
 	get revision(): number {
-		return this.#revision;
+		return this.#autosave.revision;
 	}
 	get selection(): Selection {
 		return this.#selection;
@@ -153,28 +115,14 @@ export class StudyEditor {
 		return this.#issues;
 	}
 	get hasUnsavedChanges(): boolean {
-		return this.#currentJson !== this.#savedJson;
+		return this.#autosave.hasUnsavedChanges;
 	}
 	get saveState(): SaveState {
-		if (this.#conflict) return 'conflict';
-		if (this.#inFlight) return 'saving';
-		if (this.#failure !== null) return 'error';
-		return this.hasUnsavedChanges ? 'unsaved' : 'saved';
+		return this.#autosave.state;
 	}
 	/** What the save indicator says. */
 	get saveMessage(): string {
-		switch (this.saveState) {
-			case 'saved':
-				return 'All changes saved';
-			case 'unsaved':
-				return 'Unsaved changes';
-			case 'saving':
-				return 'Saving…';
-			case 'conflict':
-				return 'Someone else changed this study';
-			case 'error':
-				return `Could not save: ${this.#failure}${this.#retrying ? ' (retrying)' : ''}`;
-		}
+		return this.#autosave.message;
 	}
 	get canUndo(): boolean {
 		void this.#historyVersion;
@@ -298,36 +246,29 @@ export class StudyEditor {
 	 * the local changes are dropped, the history forgotten and autosave resumes.
 	 */
 	reload(definition: StudyDefinition, revision: number): void {
-		this.#debounce.clear();
-		this.#retry.clear();
 		this.#history.clear();
 		this.#historyVersion++;
-		this.#conflict = false;
-		this.#failure = null;
-		this.#retrying = false;
-		this.#load(definition, revision);
+		this.#lastSnapshot = this.#load(definition);
+		this.#autosave.resume(this.#currentJson, revision);
 		this.#clampSelection();
 	}
 
 	/** Saves now instead of after the debounce (a no-op while nothing changed). */
 	saveNow(): Promise<void> {
-		return this.#save();
+		return this.#autosave.save();
 	}
 
 	/** Stops the timers; a save in flight still finishes but schedules nothing. */
 	destroy(): void {
-		this.#destroyed = true;
-		this.#debounce.clear();
-		this.#retry.clear();
+		this.#autosave.destroy();
 	}
 
-	#load(definition: StudyDefinition, revision: number): void {
+	/** Makes `definition` the draft; answers its snapshot (the caller keeps it as the last one). */
+	#load(definition: StudyDefinition): StudyDefinition {
 		this.#definition = cloneJson(definition);
 		const json = JSON.stringify(this.#definition);
-		this.#lastSnapshot = JSON.parse(json) as StudyDefinition;
 		this.#currentJson = json;
-		this.#savedJson = json;
-		this.#revision = revision;
+		return JSON.parse(json) as StudyDefinition;
 	}
 
 	/** Sees an edit made through a binding: one undo step per field being typed into. */
@@ -346,7 +287,7 @@ export class StudyEditor {
 		this.#lastSnapshot = snapshot;
 		this.#currentJson = json;
 		this.#historyVersion++;
-		this.#scheduleSave();
+		this.#autosave.schedule();
 	}
 
 	#restore(snapshot: StudyDefinition): void {
@@ -355,7 +296,7 @@ export class StudyEditor {
 		this.#currentJson = JSON.stringify(this.#definition);
 		this.#historyVersion++;
 		this.#clampSelection();
-		this.#scheduleSave();
+		this.#autosave.schedule();
 	}
 
 	#clampSelection(): void {
@@ -363,83 +304,6 @@ export class StudyEditor {
 		const count = this.#definition.stages.length;
 		if (selection.kind !== 'stage' || selection.index < count) return;
 		this.#selection = count === 0 ? { kind: 'settings' } : { kind: 'stage', index: count - 1 };
-	}
-
-	#scheduleSave(): void {
-		if (this.readonly || this.#conflict || this.#destroyed) return;
-		if (!this.hasUnsavedChanges) {
-			this.#debounce.clear();
-			return;
-		}
-		this.#debounce.start(AUTOSAVE_DEBOUNCE_MS, () => void this.#save());
-	}
-
-	/** One PUT at a time; a change while it runs saves again right after. */
-	async #save(): Promise<void> {
-		this.#debounce.clear();
-		if (this.readonly || this.#conflict) return;
-		if (this.#inFlight) {
-			this.#saveAgain = true;
-			return;
-		}
-		if (!this.hasUnsavedChanges) return;
-		const snapshot = this.#lastSnapshot;
-		if (!parseStudyDefinition(snapshot).ok) {
-			// The server would refuse the shape; saving resumes with the next edit.
-			this.#failure = 'fix the highlighted fields first';
-			this.#retrying = false;
-			return;
-		}
-		const json = this.#currentJson;
-		this.#retry.clear();
-		this.#inFlight = true;
-		let outcome: SaveOutcome;
-		try {
-			const response = await this.#fetch(`/api/studies/${encodeURIComponent(this.studyId)}`, {
-				method: 'PUT',
-				headers: { 'content-type': 'application/json' },
-				body: JSON.stringify({ definition: snapshot, revision: this.#revision })
-			});
-			outcome = await readSaveResponse(response);
-		} catch {
-			outcome = { kind: 'unreachable', message: 'the server cannot be reached' };
-		}
-		this.#inFlight = false;
-		this.#applyOutcome(outcome, json);
-	}
-
-	#applyOutcome(outcome: SaveOutcome, json: string): void {
-		switch (outcome.kind) {
-			case 'saved':
-				this.#revision = outcome.revision;
-				this.#savedJson = json;
-				this.#failure = null;
-				this.#retrying = false;
-				this.#attempt = 0;
-				break;
-			case 'conflict':
-				// Someone else saved: stop, so their work is not overwritten.
-				this.#conflict = true;
-				this.#debounce.clear();
-				return;
-			case 'refused':
-				this.#failure = outcome.message;
-				this.#retrying = false;
-				break;
-			case 'unreachable': {
-				this.#failure = outcome.message;
-				this.#retrying = true;
-				if (this.#destroyed) return;
-				const delay = computeBackoffDelay(this.#attempt++, Math.random, RETRY_BACKOFF);
-				this.#retry.start(Math.max(delay, 250), () => void this.#save());
-				this.#saveAgain = false;
-				return;
-			}
-		}
-		if (this.#saveAgain && !this.#destroyed) {
-			this.#saveAgain = false;
-			void this.#save();
-		}
 	}
 }
 

@@ -8,6 +8,17 @@ import type { AnswerValue } from './responses';
  */
 export type DraftAnswer = AnswerValue;
 
+// Decimal notation only. Number() also reads "0x1f", "0b11" and "0o7", so a participant who
+// typed one of those into the (plain text) number field would have a value recorded that they
+// never saw; they are told to enter a number instead.
+const DECIMAL_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/** The number typed into a number item, or NaN when it is not one written in decimals. */
+function parseNumberDraft(draft: DraftAnswer | undefined): number {
+	const text = String(draft).trim();
+	return DECIMAL_NUMBER.test(text) ? Number(text) : Number.NaN;
+}
+
 function isBlank(draft: DraftAnswer | undefined): boolean {
 	return (
 		draft === undefined ||
@@ -43,7 +54,12 @@ export function checkAnswer(item: QuestionItem, draft: DraftAnswer | undefined):
 			return null;
 		}
 		case 'number': {
-			const value = Number(String(draft).trim());
+			const value = parseNumberDraft(draft);
+			// "1,5" (a decimal comma) and "1,000" (grouping) cannot be told apart, so neither is
+			// guessed at: the participant is asked to write it unambiguously.
+			if (String(draft).includes(',')) {
+				return 'Please write the number without commas; use a point for decimals (3.5).';
+			}
 			if (!Number.isFinite(value)) return 'Please enter a number.';
 			if (item.integer && !Number.isInteger(value)) return 'Please enter a whole number.';
 			if (item.min !== null && item.max !== null && (value < item.min || value > item.max)) {
@@ -91,7 +107,7 @@ export function collectAnswers(
 	for (const item of items) {
 		const draft = drafts[item.id];
 		if (isBlank(draft)) answers[item.id] = null;
-		else if (item.kind === 'number') answers[item.id] = Number(String(draft).trim());
+		else if (item.kind === 'number') answers[item.id] = parseNumberDraft(draft);
 		else if (item.kind === 'short_text' || item.kind === 'long_text') {
 			answers[item.id] = String(draft).trim();
 		} else answers[item.id] = Array.isArray(draft) ? [...draft] : (draft ?? null);
