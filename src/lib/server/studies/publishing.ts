@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import {
 	hashStudyDefinition,
 	validateStudy,
@@ -7,7 +7,7 @@ import {
 } from '../../study';
 import type { SessionUser } from '../auth/sessions';
 import type { Database } from '../db';
-import { studies, studyVersionMedia, studyVersions } from '../db/schema';
+import { mediaItems, studies, studyVersionMedia, studyVersions } from '../db/schema';
 import { canEditStudy, loadStudyForUser } from './access';
 import { recordStudyChange } from './changes';
 import { getStudyLink } from './links';
@@ -51,6 +51,22 @@ export async function publishStudy(
 		const validated = validateStudy(study.draft, context);
 		if (!validated.ok) return { ok: false, reason: 'invalid', issues: validated.issues };
 		const definition = validated.definition;
+		const mediaIds = collectMediaIds(definition);
+		if (mediaIds.length > 0) {
+			// Lock the items this version plays (`for share`): a concurrent delete locks its item
+			// `for update`, so it either finished first (and the check below catches it) or waits
+			// and then sees this version using the item.
+			const present = await tx
+				.select({ id: mediaItems.id, kind: mediaItems.kind })
+				.from(mediaItems)
+				.where(inArray(mediaItems.id, mediaIds))
+				.for('share');
+			if (present.length !== mediaIds.length) {
+				const media = new Map(present.map((item) => [item.id, { kind: item.kind }]));
+				const recheck = validateStudy(definition, { ...context, media });
+				if (!recheck.ok) return { ok: false, reason: 'invalid', issues: recheck.issues };
+			}
+		}
 		const contentHash = hashStudyDefinition(definition);
 		const latest =
 			study.latestVersion === null
@@ -83,7 +99,6 @@ export async function publishStudy(
 			publishedAt: now,
 			publishedBy: user.id
 		});
-		const mediaIds = collectMediaIds(definition);
 		if (mediaIds.length > 0) {
 			await tx
 				.insert(studyVersionMedia)
