@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import { configurePasswordHashing } from './lib/server/auth/passwords';
 import { describeEnvProblems, getEnv, parseEnv } from './lib/server/config/env';
 import { closeDatabase, getDatabaseHandle } from './lib/server/db';
-import { largestBodySize, refuseOversizedBody } from './lib/server/http/body-limit';
+import { isMediaUpload, largestBodySize, refuseOversizedBody } from './lib/server/http/body-limit';
+import { toStreamingRequestInit } from './lib/server/http/streaming-request';
 import { log } from './lib/server/log';
 import { startMaintenance } from './lib/server/maintenance';
 import type { SocketData } from './lib/server/realtime/bun-adapter';
@@ -65,7 +66,15 @@ async function main(): Promise<void> {
 		fetch: (request, bunServer) => {
 			// Without a Host header (HTTP/1.0 probes) Bun passes a relative URL the handler cannot parse.
 			if (!URL.canParse(request.url)) return new Response('Host header required', { status: 400 });
-			return refuseOversizedBody(request, bodyLimits) ?? handler.fetch(request, bunServer);
+			const refused = refuseOversizedBody(request, bodyLimits);
+			if (refused) return refused;
+			if (isMediaUpload(request.method, new URL(request.url).pathname)) {
+				// Large uploads outlast the idle timeout (and moving them into S3 can too), and
+				// must reach the route as a stream: see toStreamingRequestInit.
+				bunServer.timeout(request, 0);
+				return handler.fetch(toStreamingRequestInit(request) as Request, bunServer);
+			}
+			return handler.fetch(request, bunServer);
 		},
 		websocket: realtime.websocket
 	});
