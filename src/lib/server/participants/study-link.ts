@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { parseStudyDefinition, type StudyDefinition } from '$lib/study';
+import { parseStudyDefinition, type StudyDefinition, type StudySettings } from '$lib/study';
 import type { Database } from '../db';
 import { studies, studyVersions, type StudyStatus } from '../db/schema';
 
@@ -12,13 +12,24 @@ export type PublicStudy = {
 	texts: StudyDefinition['settings']['texts'];
 };
 
+/** The study behind a link, for the server: its id, status and newest published version. */
+export type StudyEntry = {
+	studyId: string;
+	slug: string;
+	status: StudyStatus;
+	version: number;
+	settings: StudySettings;
+};
+
 /**
- * Finds the study behind a participant link `/s/<slug>`. Unpublished (draft-only) and archived
- * studies are not found: a participant must never see a draft.
+ * Finds the study behind a participant link `/s/<slug>` with its newest published version.
+ * Unpublished (draft-only) and archived studies are not found: a participant must never see a
+ * draft.
  */
-export async function findPublicStudy(db: Database, slug: string): Promise<PublicStudy | null> {
+export async function findStudyEntry(db: Database, slug: string): Promise<StudyEntry | null> {
 	const [row] = await db
 		.select({
+			studyId: studies.id,
 			status: studies.status,
 			archivedAt: studies.archivedAt,
 			version: studyVersions.version,
@@ -34,10 +45,23 @@ export async function findPublicStudy(db: Database, slug: string): Promise<Publi
 	if (!row || row.archivedAt) return null;
 	const parsed = parseStudyDefinition(row.definition);
 	if (!parsed.ok) throw new Error(`study version ${row.version} of /s/${slug} does not parse`);
-	const settings = parsed.definition.settings;
 	return {
+		studyId: row.studyId,
+		slug,
 		status: row.status,
 		version: row.version,
+		settings: parsed.definition.settings
+	};
+}
+
+/** The public face of the study behind `/s/<slug>`; null when there is none to show. */
+export async function findPublicStudy(db: Database, slug: string): Promise<PublicStudy | null> {
+	const entry = await findStudyEntry(db, slug);
+	if (!entry) return null;
+	const settings = entry.settings;
+	return {
+		status: entry.status,
+		version: entry.version,
 		participantTitle: settings.participantTitle.trim() || settings.title,
 		language: settings.language,
 		texts: settings.texts

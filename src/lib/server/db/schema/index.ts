@@ -5,3 +5,4 @@ export * from './rooms';
 export * from './studies';
 export * from './media';
 export * from './api-tokens';
+export * from './participants';

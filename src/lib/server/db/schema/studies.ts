@@ -114,23 +114,6 @@ export const studyChanges = pgTable(
 	(table) => [index('study_changes_study_idx').on(table.studyId, table.at)]
 );
 
-/**
- * Participants of a study version. Issue 5 (the runtime) fills and extends this table; the
- * dashboard already counts it.
- */
-export const participants = pgTable(
-	'participants',
-	{
-		id: text('id').primaryKey(),
-		studyId: text('study_id')
-			.notNull()
-			.references(() => studies.id, { onDelete: 'cascade' }),
-		version: integer('version').notNull(),
-		createdAt: timestamp('created_at', { withTimezone: true }).notNull()
-	},
-	(table) => [index('participants_study_idx').on(table.studyId)]
-);
-
 export type Study = typeof studies.$inferSelect;
 export type StudyVersion = typeof studyVersions.$inferSelect;
 export type StudyMember = typeof studyMembers.$inferSelect;

@@ -1,0 +1,123 @@
+/**
+ * Folding events into a study room's state: the only place the state changes. Pure and
+ * immutable (every change copies the parts it touches), so a decided-but-uncommitted scratch
+ * state never leaks into the live one.
+ */
+import type { StudyEvent } from './events';
+import { createStudyMember, type StudyMember, type StudyRoomState } from './state';
+import { firstTimerBlock } from './timer';
+
+function updateMember(
+	state: StudyRoomState,
+	memberId: string,
+	change: (member: StudyMember) => StudyMember
+): StudyRoomState['members'] {
+	const member = state.members[memberId];
+	// An event about an unknown member can only come from a bug; ignoring it keeps replay total.
+	if (!member) return state.members;
+	return { ...state.members, [memberId]: change(member) };
+}
+
+function markSubmitted(member: StudyMember, stageId: string): StudyMember {
+	return member.submitted.includes(stageId)
+		? member
+		: { ...member, submitted: [...member.submitted, stageId] };
+}
+
+/** Folds one study event into the state. Pure; events must arrive in log order. */
+export function applyStudy(state: StudyRoomState, event: StudyEvent): StudyRoomState {
+	switch (event.name) {
+		case 'member.joined': {
+			const { at, ...member } = event.payload;
+			if (state.members[member.id]) return state;
+			return {
+				...state,
+				members: { ...state.members, [member.id]: createStudyMember(member, at) }
+			};
+		}
+		case 'member.connection': {
+			const { memberId, connected } = event.payload;
+			return { ...state, members: updateMember(state, memberId, (m) => ({ ...m, connected })) };
+		}
+		case 'member.presence': {
+			const { memberId, present, at } = event.payload;
+			return {
+				...state,
+				members: updateMember(state, memberId, (m) => ({
+					...m,
+					present,
+					leftAt: present ? null : at
+				}))
+			};
+		}
+		case 'stage.submitted': {
+			const { stageId, memberId, response, at } = event.payload;
+			return {
+				...state,
+				members: updateMember(state, memberId, (m) => markSubmitted(m, stageId)),
+				submissions: {
+					...state.submissions,
+					[stageId]: { ...state.submissions[stageId], [memberId]: { response, at } }
+				}
+			};
+		}
+		case 'group_choice.picked': {
+			const { stageId, memberId, option, at } = event.payload;
+			return {
+				...state,
+				members: updateMember(state, memberId, (m) => markSubmitted(m, stageId)),
+				// The latest pick is also the member's response, so exports need not read choices.
+				submissions: {
+					...state.submissions,
+					[stageId]: { ...state.submissions[stageId], [memberId]: { response: { option }, at } }
+				},
+				choices: { ...state.choices, [stageId]: { ...state.choices[stageId], [memberId]: option } }
+			};
+		}
+		case 'stage.advanced': {
+			const { toIndex, at, deadline } = event.payload;
+			const stage = state.definition.stages[toIndex];
+			return {
+				...state,
+				stageIndex: toIndex,
+				stageStartedAt: at,
+				deadline,
+				timerBlock: stage && deadline !== null ? firstTimerBlock(stage) : null
+			};
+		}
+		case 'timer.block_started': {
+			const { round, index } = event.payload;
+			return { ...state, timerBlock: { round, index } };
+		}
+		case 'member.outcome': {
+			const { memberId, outcome } = event.payload;
+			// Exactly one outcome per member: a second one is a decide bug and is not folded in.
+			return {
+				...state,
+				members: updateMember(state, memberId, (m) => (m.outcome ? m : { ...m, outcome }))
+			};
+		}
+		case 'room.paused':
+			return { ...state, paused: { ...event.payload, missing: [...event.payload.missing] } };
+		case 'room.resumed': {
+			const { pausedMs } = event.payload;
+			return {
+				...state,
+				paused: null,
+				deadline: state.deadline === null ? null : state.deadline + pausedMs
+			};
+		}
+		case 'room.finished': {
+			const { at, outcome } = event.payload;
+			return { ...state, finished: { at, outcome }, deadline: null, paused: null };
+		}
+	}
+}
+
+/** Folds events in order. */
+export function applyStudyEvents(
+	state: StudyRoomState,
+	events: readonly StudyEvent[]
+): StudyRoomState {
+	return events.reduce(applyStudy, state);
+}

@@ -1,0 +1,117 @@
+/**
+ * The commands a study room accepts, each with its payload schema and the actors allowed to
+ * send it. Checked before `decideStudy` looks at the state: payloads arrive from sockets (or
+ * from this replica's timers) and are a trust boundary.
+ */
+import * as v from 'valibot';
+import { OUTCOMES } from '../../study';
+
+/** Observers (viewers, hidden experimenters) may send nothing; `system` is this server itself. */
+export type StudyActorRole = 'participant' | 'experimenter' | 'observer' | 'bot' | 'system';
+
+/** Who sends a command. For participants and bots `id` is their member id. */
+export type Actor = { id: string; role: StudyActorRole };
+
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
+const ServerTime = v.pipe(v.number(), v.finite(), v.minValue(0));
+
+/** Any JSON value with bounded nesting; the stage runtime checks answers against the items. */
+function isBoundedJson(value: unknown, depth: number): boolean {
+	if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return true;
+	if (typeof value !== 'object' || depth === 0) return false;
+	const children = Array.isArray(value) ? value : Object.values(value);
+	return children.every((child) => isBoundedJson(child, depth - 1));
+}
+const Response = v.pipe(
+	v.unknown(),
+	v.check((value) => value !== undefined && isBoundedJson(value, 6), 'response must be JSON')
+);
+
+const MEMBER: StudyActorRole[] = ['participant', 'bot'];
+
+/** Payload schema and allowed senders of every study-room command. */
+export const STUDY_COMMANDS = {
+	/** A member's answer to the current stage (idempotent: a second one is `already_submitted`). */
+	'stage.submit': {
+		from: MEMBER,
+		schema: v.strictObject({ stageId: Id, response: Response })
+	},
+	/** Move on from `fromStageId`; a stale one (the room already left it) is `stale_advance`. */
+	'stage.advance': {
+		from: ['experimenter', 'system'] as StudyActorRole[],
+		schema: v.strictObject({ fromStageId: Id })
+	},
+	'group_choice.pick': {
+		from: MEMBER,
+		schema: v.strictObject({ stageId: Id, option: Id })
+	},
+	/** The member declines consent on the consent stage `stageId` (guards a late, stale click). */
+	'consent.decline': {
+		from: MEMBER,
+		schema: v.strictObject({ stageId: Id })
+	},
+	/** Presence after the grace period: false acts the stage's dropout policy, true returns. */
+	'member.presence': {
+		from: ['system'] as StudyActorRole[],
+		schema: v.strictObject({ memberId: Id, present: v.boolean() })
+	},
+	/** A socket opened or closed: shown to others, no policy acts on it. */
+	'member.connection': {
+		from: ['system'] as StudyActorRole[],
+		schema: v.strictObject({ memberId: Id, connected: v.boolean() })
+	},
+	/** `open` sessions: someone joins a running room (up to its capacity). */
+	'member.join': {
+		from: ['system'] as StudyActorRole[],
+		schema: v.strictObject({
+			memberId: Id,
+			role: v.nullable(Id),
+			condition: v.nullable(Id),
+			isBot: v.boolean()
+		})
+	},
+	'room.pause': { from: ['experimenter'] as StudyActorRole[], schema: v.strictObject({}) },
+	'room.resume': { from: ['experimenter'] as StudyActorRole[], schema: v.strictObject({}) },
+	'room.end': {
+		from: ['experimenter'] as StudyActorRole[],
+		schema: v.strictObject({ outcome: v.picklist(OUTCOMES) })
+	},
+	/**
+	 * Lets deadlines fire. `now` records when the replica's timer meant to fire; what counts is
+	 * the clock `decideStudy` is given, so a skewed schedule can never fire a deadline early.
+	 */
+	tick: {
+		from: ['system'] as StudyActorRole[],
+		schema: v.strictObject({ now: v.optional(ServerTime) })
+	}
+} as const;
+
+export type StudyCommandName = keyof typeof STUDY_COMMANDS;
+
+/** A parsed command, discriminated by name. */
+export type StudyCommand = {
+	[K in StudyCommandName]: {
+		name: K;
+		payload: v.InferOutput<(typeof STUDY_COMMANDS)[K]['schema']>;
+	};
+}[StudyCommandName];
+
+export type CommandParse =
+	| { ok: true; command: StudyCommand }
+	| { ok: false; reason: 'unknown_command' | 'invalid_command' | 'forbidden'; message: string };
+
+/** Checks a command's name, sender and payload. */
+export function parseStudyCommand(actor: Actor, name: string, payload: unknown): CommandParse {
+	if (!Object.hasOwn(STUDY_COMMANDS, name)) {
+		return { ok: false, reason: 'unknown_command', message: `Unknown command "${name}".` };
+	}
+	const spec = STUDY_COMMANDS[name as StudyCommandName];
+	if (!(spec.from as readonly StudyActorRole[]).includes(actor.role)) {
+		return { ok: false, reason: 'forbidden', message: `A ${actor.role} cannot send ${name}.` };
+	}
+	const parsed = v.safeParse(spec.schema, payload);
+	if (!parsed.success) {
+		return { ok: false, reason: 'invalid_command', message: parsed.issues[0].message };
+	}
+	return { ok: true, command: { name, payload: parsed.output } as StudyCommand };
+}

@@ -1,0 +1,29 @@
+import { applyStudy } from './apply';
+import type { StudyEvent } from './events';
+import type { StudyRoomState } from './state';
+
+/**
+ * The events one command produces, folded as they are emitted so that each later rule sees the
+ * room as the earlier events left it (a dropout shrinks the barrier before the barrier is checked).
+ */
+export class EventDraft {
+	#state: StudyRoomState;
+	readonly events: StudyEvent[] = [];
+	readonly now: number;
+
+	constructor(state: StudyRoomState, now: number) {
+		this.#state = state;
+		this.now = now;
+	}
+
+	/** The room with every event emitted so far folded in. */
+	get state(): StudyRoomState {
+		return this.#state;
+	}
+
+	/** Records an event and folds it into the draft state. */
+	emit(event: StudyEvent): void {
+		this.events.push(event);
+		this.#state = applyStudy(this.#state, event);
+	}
+}

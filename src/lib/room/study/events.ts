@@ -1,0 +1,49 @@
+/**
+ * The events a study room logs. Every time an event needs is in its payload (decided once, at
+ * decide time), so folding the log again anywhere gives the same state whatever the commit time.
+ */
+import type { Outcome } from '../../study';
+import type { NewStudyMember, PauseReason } from './state';
+import type { TimerPosition } from './timer';
+
+/** What moved the room on; kept for the data export. */
+export type AdvanceCause = 'experimenter' | 'timer' | 'all_submitted' | 'wait_timeout' | 'dropout';
+
+export type StudyEvent =
+	| { name: 'member.joined'; payload: NewStudyMember & { at: number } }
+	| { name: 'member.connection'; payload: { memberId: string; connected: boolean } }
+	| { name: 'member.presence'; payload: { memberId: string; present: boolean; at: number } }
+	| {
+			name: 'stage.submitted';
+			payload: { stageId: string; memberId: string; response: unknown; at: number };
+	  }
+	| {
+			name: 'group_choice.picked';
+			payload: { stageId: string; memberId: string; option: string; at: number };
+	  }
+	| {
+			name: 'stage.advanced';
+			payload: {
+				fromStageId: string;
+				toStageId: string;
+				toIndex: number;
+				at: number;
+				deadline: number | null;
+				cause: AdvanceCause;
+			};
+	  }
+	| { name: 'timer.block_started'; payload: TimerPosition & { stageId: string; at: number } }
+	| { name: 'member.outcome'; payload: { memberId: string; outcome: Outcome; at: number } }
+	| {
+			name: 'room.paused';
+			payload: {
+				since: number;
+				resumeDeadline: number | null;
+				reason: PauseReason;
+				missing: string[];
+			};
+	  }
+	| { name: 'room.resumed'; payload: { at: number; pausedMs: number } }
+	| { name: 'room.finished'; payload: { at: number; outcome: Outcome } };
+
+export type StudyEventName = StudyEvent['name'];

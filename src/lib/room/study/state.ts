@@ -1,0 +1,120 @@
+/**
+ * The state of one study room: which stage the group is on, who is in, what they submitted,
+ * and the deadlines that move the room on. Pure data (JSON-safe), folded from events by
+ * `applyStudy`; the server and every browser hold the same value.
+ */
+import type { Outcome, StudyDefinition } from '../../study';
+import { deadlineForStage, firstTimerBlock, type TimerPosition } from './timer';
+
+/** One seat in the room: a participant or a bot, with the role and condition assigned at formation. */
+export type StudyMember = {
+	id: string;
+	/** The study role id (settings.roles), or null when the study assigns none. */
+	role: string | null;
+	condition: string | null;
+	isBot: boolean;
+	/** A socket is open right now (flaps freely; no policy acts on it). */
+	connected: boolean;
+	/** In the room: false only once a disconnect outlasted the grace period. */
+	present: boolean;
+	/** Stage ids this member submitted (for group choices: picked at least once). */
+	submitted: string[];
+	joinedAt: number;
+	/** When presence last went false; null while present. */
+	leftAt: number | null;
+	/** Set exactly once; a member with an outcome no longer counts for barriers. */
+	outcome: Outcome | null;
+};
+
+export type Submission = { response: unknown; at: number };
+
+/** Why the room stands still. */
+export type PauseReason = 'experimenter' | 'dropout';
+
+export type StudyPause = {
+	since: number;
+	/** When the dropout countdown runs out (server ms); null while nobody is missing. */
+	resumeDeadline: number | null;
+	reason: PauseReason;
+	/** Members whose absence paused the room, in the order they left. */
+	missing: string[];
+};
+
+export type StudyRoomState = {
+	/** The published version this room runs; rooms keep theirs when a new version is published. */
+	version: number;
+	definition: StudyDefinition;
+	/** Insertion order is the order members joined (views list them that way). */
+	members: Record<string, StudyMember>;
+	stageIndex: number;
+	stageStartedAt: number;
+	/** Absolute server ms at which the current stage's timer fires; null: no timer. */
+	deadline: number | null;
+	paused: StudyPause | null;
+	/** stage id → member id → response. */
+	submissions: Record<string, Record<string, Submission>>;
+	/** stage id → member id → the option currently picked (changeable until the stage ends). */
+	choices: Record<string, Record<string, string>>;
+	/** The running block of a timer stage; null on other stages. */
+	timerBlock: TimerPosition | null;
+	finished: null | { at: number; outcome: Outcome };
+};
+
+export type NewStudyMember = {
+	id: string;
+	role: string | null;
+	condition: string | null;
+	isBot: boolean;
+};
+
+/** A member as they enter: present (they just came from the waiting room), not yet connected. */
+export function createStudyMember(member: NewStudyMember, now: number): StudyMember {
+	return {
+		...member,
+		connected: false,
+		present: true,
+		submitted: [],
+		joinedAt: now,
+		leftAt: null,
+		outcome: null
+	};
+}
+
+/**
+ * A room at its first stage, as formed at `now`. When the first stage is an `end` stage the
+ * room is not finished yet: `nextWakeup` asks for a tick at once, and that tick finishes it, so
+ * the outcomes are logged as events like everywhere else.
+ */
+export function createStudyRoomState(input: {
+	definition: StudyDefinition;
+	version: number;
+	members: NewStudyMember[];
+	now: number;
+}): StudyRoomState {
+	const { definition, version, now } = input;
+	const stage = definition.stages[0];
+	const deadline = stage ? deadlineForStage(stage, now) : null;
+	return {
+		version,
+		definition,
+		members: Object.fromEntries(input.members.map((m) => [m.id, createStudyMember(m, now)])),
+		stageIndex: 0,
+		stageStartedAt: now,
+		deadline,
+		paused: null,
+		submissions: {},
+		choices: {},
+		timerBlock: stage && deadline !== null ? firstTimerBlock(stage) : null,
+		finished: null
+	};
+}
+
+/** Members still taking part: no outcome yet. */
+export function listActiveMembers(state: StudyRoomState): StudyMember[] {
+	return Object.values(state.members).filter((member) => member.outcome === null);
+}
+
+/** The stage the room is on, or undefined for a study without stages. */
+export function currentStage(state: StudyRoomState) {
+	return state.definition.stages[state.stageIndex];
+}

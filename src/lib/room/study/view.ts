@@ -1,0 +1,80 @@
+/**
+ * What one participant's page needs from the room: their stage (content resolved for their
+ * role and condition), the clock, the pause, how many are done, and at the end their outcome
+ * with its completion code and redirect. Other members' answers never leave the server; only a
+ * group choice shown live reveals who picked what.
+ */
+import { completionUrlFor, resolveStageContent, type Outcome, type Stage } from '../../study';
+import { currentStage, listActiveMembers, type StudyRoomState } from './state';
+import type { TimerPosition } from './timer';
+
+export type MemberView = {
+	stage: Stage | null;
+	stageIndex: number;
+	stageCount: number;
+	stageStartedAt: number;
+	/** Absolute server ms; the page shows it with the measured clock offset. */
+	deadline: number | null;
+	timerBlock: TimerPosition | null;
+	paused: null | {
+		since: number;
+		resumeDeadline: number | null;
+		reason: 'experimenter' | 'dropout';
+		missingCount: number;
+	};
+	/** Present members still in, and how many of them submitted the current stage. */
+	progress: { submitted: number; of: number };
+	youSubmitted: boolean;
+	/** Your own pick on a group choice stage. */
+	yourChoice: string | null;
+	/** Everyone's picks (member id → option) when the stage shows choices live; else null. */
+	choices: Record<string, string> | null;
+	outcome: Outcome | null;
+	completion: null | { code: string | null; url: string | null };
+	finished: boolean;
+};
+
+/** The room as member `memberId` sees it, or null when they are not a member. */
+export function memberView(state: StudyRoomState, memberId: string): MemberView | null {
+	const member = state.members[memberId];
+	if (!member) return null;
+	const stage = currentStage(state);
+	const resolved = stage ? resolveStageContent(stage, member) : null;
+	const waitingFor = listActiveMembers(state).filter((m) => m.present);
+	const stageChoices = stage ? (state.choices[stage.id] ?? {}) : {};
+	const showChoices =
+		resolved?.type === 'group_choice' && resolved.content.showChoicesLive
+			? { ...stageChoices }
+			: null;
+	const outcomeSettings = member.outcome
+		? state.definition.settings.outcomes[member.outcome]
+		: null;
+	const code = outcomeSettings?.completionCode.trim() ?? '';
+	return {
+		stage: resolved,
+		stageIndex: state.stageIndex,
+		stageCount: state.definition.stages.length,
+		stageStartedAt: state.stageStartedAt,
+		deadline: state.deadline,
+		timerBlock: state.timerBlock,
+		paused: state.paused && {
+			since: state.paused.since,
+			resumeDeadline: state.paused.resumeDeadline,
+			reason: state.paused.reason,
+			missingCount: state.paused.missing.length
+		},
+		progress: {
+			submitted: stage ? waitingFor.filter((m) => m.submitted.includes(stage.id)).length : 0,
+			of: waitingFor.length
+		},
+		youSubmitted: stage ? member.submitted.includes(stage.id) : false,
+		yourChoice: stage ? (stageChoices[member.id] ?? null) : null,
+		choices: showChoices,
+		outcome: member.outcome,
+		completion: outcomeSettings && {
+			code: code === '' ? null : code,
+			url: completionUrlFor(outcomeSettings)
+		},
+		finished: state.finished !== null
+	};
+}

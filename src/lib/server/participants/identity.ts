@@ -1,0 +1,120 @@
+import { and, eq } from 'drizzle-orm';
+import { generateSecureRandomString, hashSecret } from '../auth/tokens';
+import type { Database } from '../db';
+import { participantExternalIds, participants, type Participant } from '../db/schema';
+import { parseLinkParams } from './link-params';
+import { findStudyEntry, type StudyEntry } from './study-link';
+import { generateParticipantToken, isParticipantToken } from './token';
+
+export type EnterStudyInput = {
+	slug: string;
+	/** The token from the study's cookie, if any. */
+	existingToken?: string | null;
+	/** The link's query parameters (Prolific ids, `resume`, anything else). */
+	params?: URLSearchParams | Record<string, string>;
+	isBot?: boolean;
+	now: Date;
+};
+
+export type EnterStudyResult =
+	| {
+			ok: true;
+			participant: Participant;
+			/** The token to (re)set in the cookie: the presented one on a resume, else a new one. */
+			token: string;
+			created: boolean;
+			study: StudyEntry;
+	  }
+	| { ok: false; reason: 'not_found' | 'paused' | 'closed' };
+
+/**
+ * The participant behind a token in one study, or null. Looks up by the token's SHA-256 (the
+ * only form stored); a token of another study finds nothing.
+ */
+export async function findParticipantByToken(
+	db: Database,
+	studyId: string,
+	token: string
+): Promise<Participant | null> {
+	if (!isParticipantToken(token)) return null;
+	const [row] = await db
+		.select()
+		.from(participants)
+		.where(and(eq(participants.tokenHash, hashSecret(token)), eq(participants.studyId, studyId)))
+		.limit(1);
+	return row ?? null;
+}
+
+/**
+ * Read-only view for the study link's GET (and HEAD): the study and, if the cookie names one,
+ * its participant. Never creates anyone, so a link-preview bot fetching the page costs no slot;
+ * the page submits a POST (`enterStudy`) from the browser to take part.
+ */
+export async function viewStudyEntry(
+	db: Database,
+	slug: string,
+	existingToken: string | null
+): Promise<{ study: StudyEntry; participant: Participant | null } | null> {
+	const study = await findStudyEntry(db, slug);
+	if (!study) return null;
+	const participant = existingToken
+		? await findParticipantByToken(db, study.studyId, existingToken)
+		: null;
+	return { study, participant };
+}
+
+/**
+ * Enters a study from its link — call it only from the POST the page submits. A valid token
+ * for this study (a `resume` link first, then the cookie) resumes that participant, never a
+ * second one, even while the study is paused or closed (they are already in). Otherwise a new
+ * participant is created with a fresh token — refused while the study is paused or closed.
+ * Prolific ids go to `participant_external_ids` when the version captures them; the other
+ * parameters (never `resume`) are kept in `link_params`. After a `resume` link the caller sets
+ * the cookie and redirects to the clean `/s/<slug>`, so the token leaves the address bar.
+ */
+export async function enterStudy(db: Database, input: EnterStudyInput): Promise<EnterStudyResult> {
+	const study = await findStudyEntry(db, input.slug);
+	if (!study || study.status === 'draft') return { ok: false, reason: 'not_found' };
+	const params = parseLinkParams(input.params ?? {}, study.settings.prolific);
+
+	for (const candidate of [params.resume, input.existingToken]) {
+		if (!candidate) continue;
+		const found = await findParticipantByToken(db, study.studyId, candidate);
+		if (!found) continue;
+		const [participant] = await db
+			.update(participants)
+			.set({ lastSeenAt: input.now })
+			.where(eq(participants.id, found.id))
+			.returning();
+		return { ok: true, participant: participant ?? found, token: candidate, created: false, study };
+	}
+
+	if (study.status === 'paused') return { ok: false, reason: 'paused' };
+	if (study.status === 'closed') return { ok: false, reason: 'closed' };
+
+	const token = generateParticipantToken();
+	const participant = await db.transaction(async (tx) => {
+		const [row] = await tx
+			.insert(participants)
+			.values({
+				id: `p-${generateSecureRandomString().slice(0, 16)}`,
+				studyId: study.studyId,
+				version: study.version,
+				tokenHash: hashSecret(token),
+				status: 'consenting',
+				isBot: input.isBot ?? false,
+				createdAt: input.now,
+				lastSeenAt: input.now,
+				linkParams: params.other
+			})
+			.returning();
+		if (!row) throw new Error('participant insert returned no row');
+		if (params.external.length > 0) {
+			await tx
+				.insert(participantExternalIds)
+				.values(params.external.map((id) => ({ participantId: row.id, ...id })));
+		}
+		return row;
+	});
+	return { ok: true, participant, token, created: true, study };
+}

@@ -1,0 +1,187 @@
+import { describe, expect, test } from 'bun:test';
+import fc from 'fast-check';
+import { nextWakeup, type StudyEvent } from '../../src/lib/room/study';
+import { ADVANCE_RULES, type DropoutPolicy, type Stage, type StageType } from '../../src/lib/study';
+import {
+	TestRoom,
+	experimenter,
+	makeStage,
+	makeStudy,
+	participant,
+	system
+} from '../support/room-study';
+
+/**
+ * "Every participant ends with exactly one outcome", whatever happens: random studies (within
+ * the publish rules), random command sequences from every kind of actor, then a drive to the
+ * end. Invariants are checked after every command.
+ */
+
+/** What an arbitrary generates. */
+type ValueOf<A> = A extends fc.Arbitrary<infer T> ? T : never;
+
+const TYPES: StageType[] = [
+	'instructions',
+	'consent',
+	'questionnaire',
+	'chat',
+	'timer',
+	'group_choice',
+	'wait'
+];
+const MEMBERS = ['a', 'b', 'c'];
+
+const policyArb: fc.Arbitrary<DropoutPolicy> = fc.oneof(
+	fc.record({
+		policy: fc.constant('pause' as const),
+		countdownSeconds: fc.integer({ min: 5, max: 60 }),
+		then: fc.constantFrom('continue' as const, 'end' as const)
+	}),
+	fc.record({
+		policy: fc.constant('continue' as const),
+		minMembers: fc.integer({ min: 1, max: 3 })
+	}),
+	fc.record({ policy: fc.constant('end' as const) })
+);
+
+const stageArb = fc.record({
+	type: fc.constantFrom(...TYPES),
+	advance: fc.constantFrom(...ADVANCE_RULES),
+	duration: fc.option(fc.integer({ min: 1, max: 120 }), { nil: null }),
+	dropout: policyArb,
+	consensus: fc.boolean()
+});
+
+function buildStages(specs: ValueOf<typeof stageArb>[]): Stage[] {
+	return specs.map((spec, i) => {
+		// Publishing requires a duration on timer-ruled and wait stages; so does the runtime.
+		const needsDuration = spec.advance === 'timer' || spec.type === 'wait';
+		const durationSeconds = spec.duration ?? (needsDuration ? 30 : null);
+		const stage = makeStage(spec.type, `s${i}`, {
+			advance: spec.advance,
+			durationSeconds,
+			dropout: spec.dropout
+		});
+		if (stage.type === 'timer') stage.content.blocks = [{ label: 'F', kind: 'focus', seconds: 7 }];
+		if (stage.type === 'group_choice') stage.content.consensusRequired = spec.consensus;
+		return stage;
+	});
+}
+
+const commandArb = fc.oneof(
+	fc.record({
+		kind: fc.constant('submit' as const),
+		who: fc.constantFrom(...MEMBERS),
+		stale: fc.boolean()
+	}),
+	fc.record({
+		kind: fc.constant('pick' as const),
+		who: fc.constantFrom(...MEMBERS),
+		option: fc.constantFrom('a', 'b')
+	}),
+	fc.record({ kind: fc.constant('decline' as const), who: fc.constantFrom(...MEMBERS) }),
+	fc.record({
+		kind: fc.constant('presence' as const),
+		who: fc.constantFrom(...MEMBERS),
+		present: fc.boolean()
+	}),
+	fc.record({ kind: fc.constant('advance' as const), system: fc.boolean() }),
+	fc.record({ kind: fc.constantFrom('pause' as const, 'resume' as const) }),
+	fc.record({ kind: fc.constant('end' as const), rare: fc.integer({ min: 0, max: 9 }) }),
+	fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 90_000 }) })
+);
+type Command = ValueOf<typeof commandArb>;
+
+function run(room: TestRoom, command: Command): void {
+	const stageId = room.state.finished ? 'done' : room.stageId;
+	switch (command.kind) {
+		case 'submit':
+			room.send(participant(command.who), 'stage.submit', {
+				stageId: command.stale ? 's0' : stageId,
+				response: { x: 1 }
+			});
+			return;
+		case 'pick':
+			room.send(participant(command.who), 'group_choice.pick', { stageId, option: command.option });
+			return;
+		case 'decline':
+			room.send(participant(command.who), 'consent.decline', { stageId });
+			return;
+		case 'presence':
+			room.send(system, 'member.presence', { memberId: command.who, present: command.present });
+			return;
+		case 'advance':
+			room.send(command.system ? system : experimenter, 'stage.advance', { fromStageId: stageId });
+			return;
+		case 'pause':
+			room.send(experimenter, 'room.pause');
+			return;
+		case 'resume':
+			room.send(experimenter, 'room.resume');
+			return;
+		case 'end':
+			// Rare, so most runs reach their ends through the stages.
+			if (command.rare === 0) room.send(experimenter, 'room.end', { outcome: 'technical_error' });
+			return;
+		case 'tick':
+			room.tickAt(room.now + command.ms);
+			return;
+	}
+}
+
+/** Plays along until the room finishes: everyone back, everyone answers, timers fire. */
+function driveToEnd(room: TestRoom): void {
+	for (let step = 0; step < 200 && !room.state.finished; step++) {
+		if (room.state.paused) room.send(experimenter, 'room.resume');
+		for (const id of MEMBERS) room.send(system, 'member.presence', { memberId: id, present: true });
+		if (room.state.finished) break;
+		const stageId = room.stageId;
+		for (const id of MEMBERS) {
+			room.send(participant(id), 'stage.submit', { stageId, response: 1 });
+			room.send(participant(id), 'group_choice.pick', { stageId, option: 'a' });
+		}
+		room.send(experimenter, 'stage.advance', { fromStageId: room.stageId });
+		const wake = nextWakeup(room.state);
+		if (wake !== null) room.tickAt(Math.max(room.now, wake));
+	}
+}
+
+function checkOutcomes(room: TestRoom): void {
+	const outcomes = room.log.filter(
+		(e): e is Extract<StudyEvent, { name: 'member.outcome' }> => e.name === 'member.outcome'
+	);
+	for (const id of MEMBERS) {
+		const mine = outcomes.filter((e) => e.payload.memberId === id);
+		expect(mine.length).toBeLessThanOrEqual(1);
+		expect(room.outcomeOf(id)).toBe(mine[0]?.payload.outcome ?? null);
+	}
+	if (room.state.finished) {
+		expect(Object.values(room.state.members).every((m) => m.outcome !== null)).toBe(true);
+		expect(room.state.deadline).toBeNull();
+	}
+	expect(room.names().filter((n) => n === 'room.finished').length).toBeLessThanOrEqual(1);
+}
+
+describe('outcomes over random command sequences', () => {
+	test('every member ends with exactly one outcome', () => {
+		fc.assert(
+			fc.property(
+				fc.array(stageArb, { minLength: 1, maxLength: 5 }),
+				fc.array(commandArb, { maxLength: 60 }),
+				(specs, commands) => {
+					const room = new TestRoom(makeStudy(buildStages(specs)), MEMBERS);
+					for (const command of commands) {
+						run(room, command);
+						checkOutcomes(room);
+					}
+					driveToEnd(room);
+					expect(room.state.finished).not.toBeNull();
+					checkOutcomes(room);
+					const logged = room.log.filter((e) => e.name === 'member.outcome').length;
+					expect(logged).toBe(MEMBERS.length);
+				}
+			),
+			{ numRuns: 400 }
+		);
+	});
+});
