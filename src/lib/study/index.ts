@@ -6,6 +6,7 @@ export * from './schema';
 export * from './validate';
 export * from './hash';
 export * from './defaults';
+export * from './journey';
 export * from './variants';
 export * from './templates';
 export * from './links';

@@ -90,15 +90,18 @@ export function createStudyRoomState(input: {
 	version: number;
 	members: NewStudyMember[];
 	now: number;
+	/** The first stage run in the room; earlier (pre-room) stages were done alone. Default 0. */
+	startStageIndex?: number;
 }): StudyRoomState {
 	const { definition, version, now } = input;
-	const stage = definition.stages[0];
+	const stageIndex = input.startStageIndex ?? 0;
+	const stage = definition.stages[stageIndex];
 	const deadline = stage ? deadlineForStage(stage, now) : null;
 	return {
 		version,
 		definition,
 		members: Object.fromEntries(input.members.map((m) => [m.id, createStudyMember(m, now)])),
-		stageIndex: 0,
+		stageIndex,
 		stageStartedAt: now,
 		deadline,
 		paused: null,
