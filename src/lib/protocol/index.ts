@@ -150,6 +150,14 @@ export type ServerMessage =
 	| ({ type: 'rejected'; id: string } & Rejection)
 	| { type: 'ephemeral'; from: string; kind: string; data: unknown }
 	| { type: 'presence'; actors: string[] }
+	/**
+	 * Study rooms only: the receiver's own view after every change, as of event `seq`.
+	 * Participants and bots get `scope: 'member'` with `view` (their `memberView`); experimenters
+	 * and observers `scope: 'room'` with the whole study-room `state`.
+	 */
+	| ({ type: 'view'; seq: number } & (
+			{ scope: 'member'; view: unknown } | { scope: 'room'; state: unknown }
+	  ))
 	/** Telemetry samples accepted for storage (or refused while the queue is full). */
 	| { type: 'telemetry'; accepted: number; retryAfterMs?: number }
 	| { type: 'pong'; id: number; t0: number; t1: number; t2: number }

@@ -3,11 +3,18 @@
  * rejection; `apply` folds an event into the state. Both are pure and shared by server and
  * browser: the server decides and persists, clients fold the same events.
  *
- * This is the realtime core's generic room (chat and closing). The study runtime extends the
- * command and event unions with stages, submissions and timers.
+ * This is the realtime core's generic room (chat and closing). Study rooms run the study
+ * reducer (`./study`) through the composition at the end of this file.
  */
 import * as v from 'valibot';
 import type { RoomEvent, Rejection } from '../protocol';
+import {
+	applyStudy,
+	decideStudy,
+	type Actor as StudyActor,
+	type StudyEvent,
+	type StudyRoomState
+} from './study';
 
 /** Observers (viewers, hidden experimenters) receive everything and may not send commands. */
 export type ActorRole = 'participant' | 'experimenter' | 'observer' | 'bot';
@@ -85,4 +92,45 @@ export function apply(state: RoomState, event: RoomEvent): RoomState {
 			break;
 	}
 	return next;
+}
+
+// --- Study rooms (composition) --------------------------------------------------------------
+
+/**
+ * A study room as the realtime core holds it: the log position plus the study reducer's state.
+ * Kept apart from `RoomState` so sandbox rooms are untouched by the study runtime.
+ */
+export type StudyRoomShell = { seq: number; study: StudyRoomState };
+
+/** What deciding a study command gives the core: several events at once, or a rejection. */
+export type StudyRoomDecision =
+	| { ok: true; events: { name: string; payload: unknown }[] }
+	| ({ ok: false; silent: boolean } & Rejection);
+
+/**
+ * Rejections of the server's own commands that only mean "nothing to do": another replica's
+ * tick won, or presence/connection did not change. Dropped without logging or answering.
+ */
+const SILENT_SYSTEM_REJECTIONS = new Set(['nothing_due', 'no_change', 'not_due', 'stale_advance']);
+
+/** Decides one command against a study room. Pure. */
+export function decideStudyRoom(
+	shell: StudyRoomShell,
+	actor: StudyActor,
+	name: string,
+	payload: unknown,
+	now: number
+): StudyRoomDecision {
+	const decision = decideStudy(shell.study, actor, { name, payload }, now);
+	if (decision.ok) return { ok: true, events: decision.events };
+	const silent = actor.role === 'system' && SILENT_SYSTEM_REJECTIONS.has(decision.reason);
+	return { ok: false, silent, reason: decision.reason, message: decision.message };
+}
+
+/** Folds one logged event into a study room. Pure; events must arrive in seq order. */
+export function applyStudyRoom(shell: StudyRoomShell, event: RoomEvent): StudyRoomShell {
+	return {
+		seq: event.seq,
+		study: applyStudy(shell.study, { name: event.name, payload: event.payload } as StudyEvent)
+	};
 }

@@ -4,14 +4,22 @@ import { getDatabase } from '../db';
 import { problem, problemResponse } from '../http/problem';
 import { EventStore } from '../realtime/event-store';
 import { getRealtimeMetrics } from '../realtime/metrics';
-import { decideUpgrade, matchRealtimePath } from '../realtime/upgrade';
+import { readParticipantCookie } from '../participants/cookies';
+import {
+	decideUpgrade,
+	matchParticipantRealtimePath,
+	matchRealtimePath
+} from '../realtime/upgrade';
 
 /**
- * Room sockets: `/realtime/rooms/<roomId>`. Origin, authentication and the room are checked
- * before upgrading; a refusal is an ordinary HTTP error, so no socket is ever opened for it.
+ * Room sockets: `/realtime/rooms/<roomId>` (experimenters, tickets) and
+ * `/s/<slug>/realtime/<roomId>` (participants: their study cookie is only sent under
+ * `/s/<slug>`). Origin, authentication and the room are checked before upgrading; a refusal is
+ * an ordinary HTTP error, so no socket is ever opened for it.
  */
 export const upgradeRealtime: Handle = async ({ event, resolve }) => {
-	const roomId = matchRealtimePath(event.url.pathname);
+	const participantPath = matchParticipantRealtimePath(event.url.pathname);
+	const roomId = participantPath?.roomId ?? matchRealtimePath(event.url.pathname);
 	if (!roomId) return resolve(event);
 	if (event.request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
 		return problemResponse(
@@ -25,7 +33,13 @@ export const upgradeRealtime: Handle = async ({ event, resolve }) => {
 			origin: event.request.headers.get('origin'),
 			ticket: event.url.searchParams.get('ticket'),
 			user: event.locals.user,
-			sessionId: event.locals.session?.id ?? null
+			sessionId: event.locals.session?.id ?? null,
+			participant: participantPath
+				? {
+						slug: participantPath.slug,
+						token: readParticipantCookie(event.cookies, participantPath.slug) ?? ''
+					}
+				: null
 		},
 		{ db, store: new EventStore(db), allowedOrigins: getEnv().allowedOrigins, now: Date.now() }
 	);

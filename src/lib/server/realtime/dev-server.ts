@@ -18,6 +18,7 @@ import { EventStore } from './event-store';
 import { RealtimeHub } from './hub';
 import { getRealtimeMetrics } from './metrics';
 import { TelemetryWriter } from './telemetry-writer';
+import { createStudyRoomServices } from '../rooms/study-rooms';
 import { decideUpgrade, matchRealtimePath } from './upgrade';
 
 class TopicTransport implements Transport {
@@ -82,7 +83,8 @@ export async function createDevRealtime() {
 		transport,
 		telemetry,
 		metrics,
-		replayLimit: env.realtimeReplayLimit
+		replayLimit: env.realtimeReplayLimit,
+		studyRooms: createStudyRoomServices(db)
 	});
 	const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 

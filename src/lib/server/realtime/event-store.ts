@@ -15,7 +15,14 @@ export type AppendResult =
 	/** A client id in the request is already in the log (a retried command). */
 	| { ok: false; reason: 'duplicate' };
 
-export type RoomRecord = { id: string; kind: string; headSeq: number; closed: boolean };
+export type RoomRecord = {
+	id: string;
+	kind: string;
+	headSeq: number;
+	closed: boolean;
+	/** The study a study room belongs to; null for sandbox rooms. */
+	studyId: string | null;
+};
 
 /** Result rows of a raw query: postgres.js returns an array, PGlite `{ rows }`. */
 function rowsOf<T>(result: unknown): T[] {
@@ -93,7 +100,13 @@ export class EventStore {
 	async findRoom(id: string): Promise<RoomRecord | undefined> {
 		const [row] = await this.#db.select().from(rooms).where(eq(rooms.id, id)).limit(1);
 		return (
-			row && { id: row.id, kind: row.kind, headSeq: row.headSeq, closed: row.closedAt !== null }
+			row && {
+				id: row.id,
+				kind: row.kind,
+				headSeq: row.headSeq,
+				closed: row.closedAt !== null,
+				studyId: row.studyId
+			}
 		);
 	}
 

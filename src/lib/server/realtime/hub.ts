@@ -10,7 +10,8 @@ import type { Bus } from './bus/types';
 import { roomTopic, type Connection, type Transport } from './connection';
 import type { EventStore } from './event-store';
 import { GroupCommitter } from './group-commit';
-import { LiveRoom, logFailure, type BusRoomMessage } from './live-room';
+import type { StudyRoomServices } from '../rooms/study-rooms';
+import { LiveRoom, logFailure, PRESENCE_GRACE_MS, type BusRoomMessage } from './live-room';
 import type { RealtimeMetrics } from './metrics';
 import type { TelemetryWriter } from './telemetry-writer';
 
@@ -30,6 +31,10 @@ export type HubOptions = {
 	rateLimit?: { burst: number; perSecond: number };
 	/** An empty room stays loaded this long, so a reconnect does not reload its log. */
 	idleRoomMs?: number;
+	/** Study rooms' database side (setup, derived rows); without it study rooms do not load. */
+	studyRooms?: StudyRoomServices;
+	/** How long a member may be disconnected before the stage's dropout policy acts. */
+	presenceGraceMs?: number;
 };
 
 type Member = { room?: LiveRoom; joining: boolean; joinTimer?: ReturnType<typeof setTimeout> };
@@ -49,7 +54,8 @@ function send(connection: Connection, message: ServerMessage): void {
  * connection, and routes to the room, loading rooms on first use and dropping them when idle.
  */
 export class RealtimeHub {
-	readonly #options: Required<Omit<HubOptions, 'rateLimit'>> & {
+	readonly #options: Required<Omit<HubOptions, 'rateLimit' | 'studyRooms'>> & {
+		studyRooms?: StudyRoomServices;
 		rateLimit: { burst: number; perSecond: number };
 	};
 	readonly #committer: GroupCommitter;
@@ -69,6 +75,7 @@ export class RealtimeHub {
 			joinTimeoutMs: 10_000,
 			rateLimit: { burst: 200, perSecond: 100 },
 			idleRoomMs: 30_000,
+			presenceGraceMs: PRESENCE_GRACE_MS,
 			...options
 		};
 		const { burst, perSecond } = this.#options.rateLimit;
@@ -254,8 +261,11 @@ export class RealtimeHub {
 	}
 
 	async #loadRoom(roomId: string): Promise<LiveRoom | undefined> {
-		const { store, bus, transport, metrics, now, replayLimit } = this.#options;
+		const { store, bus, transport, metrics, now, replayLimit, studyRooms, presenceGraceMs } =
+			this.#options;
 		const room = await LiveRoom.load(roomId, {
+			studyRooms,
+			presenceGraceMs,
 			store,
 			committer: this.#committer,
 			bus,
@@ -298,6 +308,7 @@ export class RealtimeHub {
 		const room = await this.#rooms.get(roomId);
 		if (!room || room.memberCount > 0) return;
 		this.#rooms.delete(roomId);
+		room.dispose();
 		this.#busUnsubscribers.get(roomId)?.();
 		this.#busUnsubscribers.delete(roomId);
 		this.#options.metrics.activeRooms = this.#rooms.size;
@@ -360,6 +371,7 @@ export class RealtimeHub {
 		for (const connection of [...this.#members.keys()]) {
 			connection.close(CloseCode.GoingAway, 'server shutting down');
 		}
+		for (const room of await this.#loadedRooms()) room.dispose();
 		await this.#committer.drain();
 		for (const unsubscribe of this.#busUnsubscribers.values()) unsubscribe();
 		await this.#options.telemetry.stop();

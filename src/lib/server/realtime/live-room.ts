@@ -1,11 +1,12 @@
 import { CloseCode, type RoomEvent, type ServerMessage } from '../../protocol';
-import { apply, createRoomState, decide, type RoomState } from '../../room';
 import { log } from '../log';
 import type { Bus } from './bus/types';
 import { roomTopic, type Connection, type Transport } from './connection';
 import type { EventStore, PendingEvent } from './event-store';
 import type { GroupCommitter } from './group-commit';
 import type { RealtimeMetrics } from './metrics';
+import type { StudyRoomServices, StudyRoomSetup } from '../rooms/study-rooms';
+import { createStudyModel, GENERIC_MODEL, type CommandActor, type RoomModel } from './room-model';
 
 export type RoomDeps = {
 	store: EventStore;
@@ -17,7 +18,23 @@ export type RoomDeps = {
 	now: () => number;
 	/** A client further behind than this gets a snapshot (`resync`) instead of a replay. */
 	replayLimit: number;
+	/** Study rooms' database side; without it a study room does not load. */
+	studyRooms?: StudyRoomServices;
+	/** How long a member's sockets may all be closed before they count as gone (dropout). */
+	presenceGraceMs: number;
 };
+
+/**
+ * Presence grace: a reload, a network switch or a phone locking for a moment closes the socket
+ * for a few seconds; only an absence longer than this acts the stage's dropout policy.
+ */
+export const PRESENCE_GRACE_MS = 10_000;
+
+/** The system actor: this server's own commands (ticks, connection and presence). */
+/** A due deadline whose tick changed nothing (another replica won, or clock jitter): retry. */
+const WAKEUP_RETRY_MS = 250;
+
+const SYSTEM: CommandActor = { id: 'system', role: 'system' };
 
 /** Recent events kept in memory to serve replays and fetches without the database. */
 const RECENT_EVENTS = 1_000;
@@ -32,7 +49,14 @@ const REPLAY_CHUNK = 200;
 /** Another replica's presence is forgotten when it has not announced itself for this long. */
 const PRESENCE_TTL_MS = 15_000;
 
-type QueuedCommand = { member: Connection; id: string; name: string; payload: unknown };
+/** `member` and `id` are absent for the server's own commands, which nobody is answered for. */
+type QueuedCommand = {
+	member?: Connection;
+	actor: CommandActor;
+	id?: string;
+	name: string;
+	payload: unknown;
+};
 
 /** What the bus carries for a room. */
 export type BusRoomMessage =
@@ -45,7 +69,8 @@ export type BusRoomMessage =
 type Outcome =
 	| { kind: 'ack'; seq: number }
 	| { kind: 'event'; index: number }
-	| { kind: 'rejected'; reason: string; message: string };
+	| { kind: 'rejected'; reason: string; message: string }
+	| { kind: 'silent' };
 
 const clientKey = (actor: string, id: string) => `${actor}\u0000${id}`;
 
@@ -69,7 +94,15 @@ export class LiveRoom {
 	readonly id: string;
 	readonly #deps: RoomDeps;
 	readonly #topic: string;
-	#state: RoomState;
+	readonly #model: RoomModel;
+	#study: StudyRoomSetup | undefined;
+	#state: { seq: number };
+	#wakeupTimer: ReturnType<typeof setTimeout> | undefined;
+	#wakeupAt: number | null = null;
+	#firedFor: number | null = null;
+	readonly #graceTimers = new Map<string, ReturnType<typeof setTimeout>>();
+	readonly #lastViews = new Map<Connection, string>();
+	#disposed = false;
 	#recent: RoomEvent[] = [];
 	readonly #committedCommands = new Map<string, number>();
 	readonly #members = new Set<Connection>();
@@ -80,9 +113,16 @@ export class LiveRoom {
 	#commands: QueuedCommand[] = [];
 	#processing = false;
 
-	private constructor(id: string, deps: RoomDeps, state: RoomState, recent: RoomEvent[]) {
+	private constructor(
+		id: string,
+		deps: RoomDeps,
+		model: RoomModel,
+		state: { seq: number },
+		recent: RoomEvent[]
+	) {
 		this.id = id;
 		this.#deps = deps;
+		this.#model = model;
 		this.#topic = roomTopic(id);
 		this.#state = state;
 		this.#recent = recent;
@@ -93,20 +133,41 @@ export class LiveRoom {
 	static async load(id: string, deps: RoomDeps): Promise<LiveRoom | undefined> {
 		const record = await deps.store.findRoom(id);
 		if (!record) return undefined;
-		let state = createRoomState();
+		let model = GENERIC_MODEL;
+		let setup: StudyRoomSetup | undefined;
+		if (record.kind === 'study') {
+			const loaded = await deps.studyRooms?.loadSetup(id);
+			if (!loaded?.ok) {
+				log.error('realtime.study_room_unavailable', {
+					room: id,
+					reason: loaded?.reason ?? 'no_study_services'
+				});
+				return undefined;
+			}
+			setup = loaded.setup;
+			model = createStudyModel(setup);
+		}
+		let state = model.initial;
 		const all: RoomEvent[] = [];
 		const committed: RoomEvent[] = [];
 		for (;;) {
 			const page = await deps.store.readEvents(id, state.seq, Number.MAX_SAFE_INTEGER, 5_000);
 			for (const event of page) {
-				state = apply(state, event);
+				state = model.apply(state, event);
 				if (event.cid) committed.push(event);
 				all.push(event);
 			}
 			if (page.length < 5_000) break;
 		}
-		const room = new LiveRoom(id, deps, state, all.slice(-RECENT_EVENTS));
+		const room = new LiveRoom(id, deps, model, state, all.slice(-RECENT_EVENTS));
 		for (const event of committed) room.#rememberCommand(event);
+		if (setup) {
+			room.#study = setup;
+			// Rows derived from the log are written again (idempotently): a replica that died
+			// between a commit and its rows leaves nothing missing once the room is loaded anew.
+			if (all.length > 0) void deps.studyRooms!.recordEffects(id, setup, all);
+			room.#scheduleWakeup();
+		}
 		return room;
 	}
 
@@ -146,7 +207,8 @@ export class LiveRoom {
 				})
 			);
 			if (lastSeq > this.head || this.head - lastSeq > this.#deps.replayLimit) {
-				member.send(frame({ type: 'resync', head: this.head, snapshot: this.#state }));
+				const snapshot = this.#model.snapshot(this.#state);
+				member.send(frame({ type: 'resync', head: this.head, snapshot }));
 			} else if (lastSeq < this.head) {
 				await this.#sendRange(member, lastSeq + 1, this.head);
 			}
@@ -156,6 +218,8 @@ export class LiveRoom {
 			// When nothing changed (a second tab of the same actor) nobody else is told, but the
 			// newcomer still needs the list.
 			if (!this.#announcePresence()) member.send(this.#presenceFrame());
+			this.#sendView(member);
+			this.#memberConnected(actor);
 		});
 	}
 
@@ -166,7 +230,9 @@ export class LiveRoom {
 		const remaining = (this.#localActors.get(actor) ?? 1) - 1;
 		if (remaining > 0) this.#localActors.set(actor, remaining);
 		else this.#localActors.delete(actor);
+		this.#lastViews.delete(member);
 		this.#announcePresence();
+		if (remaining <= 0) this.#memberDisconnected(member.auth.actor);
 	}
 
 	/**
@@ -189,8 +255,9 @@ export class LiveRoom {
 			from >= oldest
 				? this.#recent.filter((e) => e.seq >= from && e.seq <= to)
 				: await this.#deps.store.readEvents(this.id, from - 1, to, to - from + 1);
-		for (let i = 0; i < events.length; i += REPLAY_CHUNK) {
-			member.send(frame({ type: 'events', events: events.slice(i, i + REPLAY_CHUNK) }));
+		const shown = events.map((event) => this.#model.redact(event));
+		for (let i = 0; i < shown.length; i += REPLAY_CHUNK) {
+			member.send(frame({ type: 'events', events: shown.slice(i, i + REPLAY_CHUNK) }));
 		}
 	}
 
@@ -198,7 +265,17 @@ export class LiveRoom {
 
 	/** Queues a command; commands are decided in arrival order and committed in batches. */
 	submit(member: Connection, id: string, name: string, payload: unknown): void {
-		this.#commands.push({ member, id, name, payload });
+		this.#enqueue({ member, actor: member.auth.actor, id, name, payload });
+	}
+
+	/** Queues one of the server's own commands (ticks, connection, presence). */
+	#submitSystem(name: string, payload: unknown): void {
+		if (this.#disposed) return;
+		this.#enqueue({ actor: SYSTEM, name, payload });
+	}
+
+	#enqueue(command: QueuedCommand): void {
+		this.#commands.push(command);
 		if (this.#processing) return;
 		this.#processing = true;
 		void this.#run(async () => {
@@ -227,7 +304,7 @@ export class LiveRoom {
 			commands: batch.length,
 			error: (error as Error).message
 		});
-		for (const member of new Set(batch.map((command) => command.member))) {
+		for (const member of new Set(batch.flatMap((command) => command.member ?? []))) {
 			member.close(CloseCode.InternalError, 'commit failed; resend after reconnecting');
 		}
 	}
@@ -244,6 +321,9 @@ export class LiveRoom {
 			if (result.ok) {
 				this.#deps.metrics.eventsAppended += result.events.length;
 				this.#applyCommitted(result.events);
+				if (this.#study) {
+					void this.#deps.studyRooms!.recordEffects(this.id, this.#study, result.events);
+				}
 				this.#deps.bus.publish(this.#topic, JSON.stringify({ k: 'events', events: result.events }));
 				return this.#answer(batch, outcomes, result.events);
 			}
@@ -253,7 +333,7 @@ export class LiveRoom {
 				// A retried command was committed earlier (perhaps by another replica): learn its seq.
 				const found = await this.#deps.store.findCommittedSeqs(
 					this.id,
-					batch.map((c) => ({ actor: c.member.auth.actor.id, clientId: c.id }))
+					batch.flatMap((c) => (c.id ? [{ actor: c.actor.id, clientId: c.id }] : []))
 				);
 				for (const [key, seq] of found) this.#rememberKey(key, seq);
 			}
@@ -271,21 +351,25 @@ export class LiveRoom {
 		);
 	}
 
-	/** Decides a batch against a scratch copy of the state. Pure apart from reading it. */
+	/**
+	 * Decides a batch against a scratch copy of the state. Pure apart from reading it. One
+	 * command may give several events; only the last carries its client id (the log's unique
+	 * index allows one row per id), so the ack's seq is the command's last event.
+	 */
 	#decideBatch(batch: QueuedCommand[]): { outcomes: Outcome[]; pending: PendingEvent[] } {
 		let scratch = this.#state;
 		const outcomes: Outcome[] = [];
 		const pending: PendingEvent[] = [];
 		const inBatch = new Map<string, number>();
-		for (const { member, id, name, payload } of batch) {
-			const actor = member.auth.actor;
-			const key = clientKey(actor.id, id);
-			const committed = this.#committedCommands.get(key);
+		const now = this.#deps.now();
+		for (const { actor, id, name, payload } of batch) {
+			const key = id === undefined ? undefined : clientKey(actor.id, id);
+			const committed = key === undefined ? undefined : this.#committedCommands.get(key);
 			if (committed !== undefined) {
 				outcomes.push({ kind: 'ack', seq: committed });
 				continue;
 			}
-			const earlier = inBatch.get(key);
+			const earlier = key === undefined ? undefined : inBatch.get(key);
 			if (earlier !== undefined) {
 				outcomes.push({ kind: 'event', index: earlier });
 				continue;
@@ -298,36 +382,41 @@ export class LiveRoom {
 				});
 				continue;
 			}
-			const decision = decide(scratch, actor, name, payload);
+			const decision = this.#model.decide(scratch, actor, name, payload, now);
 			if (!decision.ok) {
-				outcomes.push({ kind: 'rejected', reason: decision.reason, message: decision.message });
+				outcomes.push(
+					decision.silent
+						? { kind: 'silent' }
+						: { kind: 'rejected', reason: decision.reason, message: decision.message }
+				);
 				continue;
 			}
-			const event: RoomEvent = {
-				seq: scratch.seq + 1,
-				at: this.#deps.now(),
-				actor: actor.id,
-				name: decision.name,
-				payload: decision.payload,
-				cid: id
-			};
-			scratch = apply(scratch, event);
-			inBatch.set(key, pending.length);
-			outcomes.push({ kind: 'event', index: pending.length });
-			pending.push({
-				actor: actor.id,
-				name: decision.name,
-				payload: decision.payload,
-				clientId: id
+			decision.events.forEach((event, i) => {
+				const last = i === decision.events.length - 1;
+				const clientId = last ? id : undefined;
+				scratch = this.#model.apply(scratch, {
+					seq: scratch.seq + 1,
+					at: now,
+					actor: actor.id,
+					name: event.name,
+					payload: event.payload,
+					...(clientId ? { cid: clientId } : {})
+				});
+				pending.push({ actor: actor.id, name: event.name, payload: event.payload, clientId });
 			});
+			if (key) inBatch.set(key, pending.length - 1);
+			outcomes.push({ kind: 'event', index: pending.length - 1 });
 		}
 		return { outcomes, pending };
 	}
 
 	/** Acks and rejections go out after the commit and after the events were fanned out. */
 	#answer(batch: QueuedCommand[], outcomes: Outcome[], committed: RoomEvent[]): void {
+		if (this.#model.kind === 'study') this.#scheduleWakeup();
 		batch.forEach(({ member, id }, i) => {
 			const outcome = outcomes[i]!;
+			// The server's own commands have nobody to answer; "nothing to do" is not news.
+			if (!member || id === undefined || outcome.kind === 'silent') return;
 			if (outcome.kind === 'rejected') {
 				this.#deps.metrics.commandsRejected++;
 				member.send(
@@ -349,17 +438,96 @@ export class LiveRoom {
 		if (fresh[0]!.seq !== this.head + 1)
 			throw new Error(`gap in room ${this.id} at ${this.head + 1}`);
 		for (const event of fresh) {
-			this.#state = apply(this.#state, event);
+			this.#state = this.#model.apply(this.#state, event);
 			this.#recent.push(event);
 			this.#rememberCommand(event);
 		}
 		if (this.#recent.length > RECENT_EVENTS * 1.5)
 			this.#recent = this.#recent.slice(-RECENT_EVENTS);
+		const shown = fresh.map((event) => this.#model.redact(event));
 		const message: ServerMessage =
-			fresh.length === 1 ? { type: 'event', event: fresh[0]! } : { type: 'events', events: fresh };
+			shown.length === 1 ? { type: 'event', event: shown[0]! } : { type: 'events', events: shown };
 		this.#deps.transport.publish(this.#topic, frame(message));
 		const now = this.#deps.now();
 		for (const event of fresh) this.#deps.metrics.fanoutMs.observe(Math.max(0, now - event.at));
+		if (this.#model.kind === 'study') {
+			for (const member of this.#members) this.#sendView(member);
+			this.#scheduleWakeup();
+		}
+	}
+
+	// --- Study rooms: views, timers, connection and presence ----------------------------------
+
+	/** Sends a member its own view of the room when it changed since the last one it got. */
+	#sendView(member: Connection): void {
+		const view = this.#model.view(this.#state, member.auth.actor);
+		if (view === undefined) return;
+		const body = JSON.stringify(view);
+		if (this.#lastViews.get(member) === body) return;
+		this.#lastViews.set(member, body);
+		member.send(frame({ type: 'view', seq: this.head, ...(view as object) } as ServerMessage));
+	}
+
+	/**
+	 * Keeps one timer at the room's next deadline. Every replica with the room loaded does so;
+	 * the reducer's stale checks make exactly one of their ticks count.
+	 */
+	#scheduleWakeup(): void {
+		const at = this.#model.wakeup(this.#state);
+		if (at === this.#wakeupAt || this.#disposed) return;
+		clearTimeout(this.#wakeupTimer);
+		this.#wakeupAt = at;
+		this.#wakeupTimer = undefined;
+		if (at === null) return;
+		// Timers may fire a little early (then the tick is `not_due` and we come back), and a
+		// deadline this replica already ticked for is retried slowly rather than in a tight loop.
+		const retry = this.#firedFor !== null && at <= this.#firedFor;
+		const delay = retry ? WAKEUP_RETRY_MS : Math.max(0, at - this.#deps.now()) + 1;
+		this.#wakeupTimer = setTimeout(() => {
+			this.#wakeupAt = null;
+			this.#firedFor = at;
+			this.#submitSystem('tick', {});
+		}, delay);
+	}
+
+	/** Whether an actor has a socket open here or on another replica. */
+	#isConnectedAnywhere(actorId: string): boolean {
+		if (this.#localActors.has(actorId)) return true;
+		for (const entry of this.#remotePresence.values())
+			if (entry.actors.includes(actorId)) return true;
+		return false;
+	}
+
+	/** A member's socket opened: they are connected, and back if they had been counted gone. */
+	#memberConnected(actor: CommandActor): void {
+		const memberId = this.#model.memberOf(this.#state, actor);
+		if (!memberId) return;
+		clearTimeout(this.#graceTimers.get(memberId));
+		this.#graceTimers.delete(memberId);
+		this.#submitSystem('member.connection', { memberId, connected: true });
+		this.#submitSystem('member.presence', { memberId, present: true });
+	}
+
+	/** A member's last local socket closed: gone for others at once, absent after the grace. */
+	#memberDisconnected(actor: CommandActor): void {
+		const memberId = this.#model.memberOf(this.#state, actor);
+		if (!memberId || this.#isConnectedAnywhere(memberId)) return;
+		this.#submitSystem('member.connection', { memberId, connected: false });
+		clearTimeout(this.#graceTimers.get(memberId));
+		const timer = setTimeout(() => {
+			this.#graceTimers.delete(memberId);
+			if (this.#isConnectedAnywhere(memberId)) return;
+			this.#submitSystem('member.presence', { memberId, present: false });
+		}, this.#deps.presenceGraceMs);
+		this.#graceTimers.set(memberId, timer);
+	}
+
+	/** Stops this replica's timers for the room (unload, shutdown). */
+	dispose(): void {
+		this.#disposed = true;
+		clearTimeout(this.#wakeupTimer);
+		for (const timer of this.#graceTimers.values()) clearTimeout(timer);
+		this.#graceTimers.clear();
 	}
 
 	#rememberCommand(event: RoomEvent): void {

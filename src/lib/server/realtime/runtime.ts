@@ -5,6 +5,7 @@ import type { Database } from '../db';
 import { log } from '../log';
 import { createBus, type Bus } from './bus';
 import { createBunTransport, createWebSocketHandler, type SocketData } from './bun-adapter';
+import { createStudyRoomServices } from '../rooms/study-rooms';
 import { EventStore } from './event-store';
 import { RealtimeHub } from './hub';
 import { getRealtimeMetrics, type RealtimeMetrics } from './metrics';
@@ -45,7 +46,8 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 		transport,
 		telemetry,
 		metrics,
-		replayLimit: env.realtimeReplayLimit
+		replayLimit: env.realtimeReplayLimit,
+		studyRooms: createStudyRoomServices(db)
 	});
 
 	let checking = false;

@@ -4,12 +4,47 @@ import type { Database } from '../db';
 import type { ConnectionAuth } from './connection';
 import type { EventStore } from './event-store';
 import { getTicketKey, verifyTicket } from './tickets';
+import { isRoomMember } from '../rooms/study-rooms';
+import { findParticipantByToken } from '../participants/identity';
+import { loadStudyForUser } from '../studies/access';
+import { studies } from '../db/schema';
+import { eq } from 'drizzle-orm';
+
+/**
+ * The actor behind a participant's study cookie: the participant (or bot) when they are a
+ * member of the room, else nothing, whatever the room or study.
+ */
+async function findParticipantActor(
+	db: Database,
+	roomId: string,
+	participant: { slug: string; token: string }
+): Promise<{ ok: true; actor: Actor } | { ok: false }> {
+	const [study] = await db
+		.select({ id: studies.id })
+		.from(studies)
+		.where(eq(studies.slug, participant.slug))
+		.limit(1);
+	if (!study) return { ok: false };
+	const found = await findParticipantByToken(db, study.id, participant.token);
+	if (!found || !(await isRoomMember(db, roomId, found.id))) return { ok: false };
+	return { ok: true, actor: { id: found.id, role: found.isBot ? 'bot' : 'participant' } };
+}
 
 const REALTIME_PATH = /^\/realtime\/rooms\/([\w.:-]{1,64})$/;
+/** Participants' sockets live under their study link, where the browser sends their cookie. */
+const PARTICIPANT_PATH = /^\/s\/([\w-]{1,64})\/realtime\/([\w.:-]{1,64})$/;
 
 /** The room id when `pathname` is a room socket path, else undefined. */
 export function matchRealtimePath(pathname: string): string | undefined {
 	return REALTIME_PATH.exec(pathname)?.[1];
+}
+
+/** `{ slug, roomId }` when `pathname` is a participant's room socket path, else undefined. */
+export function matchParticipantRealtimePath(
+	pathname: string
+): { slug: string; roomId: string } | undefined {
+	const match = PARTICIPANT_PATH.exec(pathname);
+	return match ? { slug: match[1]!, roomId: match[2]! } : undefined;
 }
 
 export type UpgradeInput = {
@@ -19,6 +54,8 @@ export type UpgradeInput = {
 	/** The experimenter signed in by cookie, if any (resolved by the authenticate hook). */
 	user: SessionUser | null;
 	sessionId: string | null;
+	/** The study link's slug and the participant token from its cookie, for participant sockets. */
+	participant?: { slug: string; token: string } | null;
 };
 
 export type UpgradeDeps = {
@@ -57,8 +94,20 @@ export async function decideUpgrade(
 				: 'Missing Origin header.'
 		};
 	}
+	const room = await deps.store.findRoom(input.roomId);
 	let auth: ConnectionAuth | undefined;
-	if (input.ticket) {
+	if (input.participant) {
+		const found = await findParticipantActor(deps.db, input.roomId, input.participant);
+		if (!found.ok) {
+			return {
+				ok: false,
+				status: 403,
+				error: 'not_a_member',
+				message: 'This link does not belong to a member of that room.'
+			};
+		}
+		auth = { roomId: input.roomId, actor: found.actor };
+	} else if (input.ticket) {
 		const check = verifyTicket(await getTicketKey(deps.db), input.ticket, deps.now);
 		if (!check.ok) {
 			return {
@@ -78,6 +127,15 @@ export async function decideUpgrade(
 		}
 		auth = { roomId: input.roomId, actor: { id: check.claims.actor, role: check.claims.role } };
 	} else if (input.user && input.sessionId) {
+		// A study room is for the people with access to its study; sandbox rooms, as before.
+		if (room?.studyId && !(await loadStudyForUser(deps.db, input.user, room.studyId))) {
+			return {
+				ok: false,
+				status: 403,
+				error: 'forbidden',
+				message: 'You have no access to this study.'
+			};
+		}
 		auth = {
 			roomId: input.roomId,
 			actor: experimenterActor(input.user),
@@ -92,7 +150,7 @@ export async function decideUpgrade(
 			message: 'Sign in, or open the socket with a room ticket.'
 		};
 	}
-	if (!(await deps.store.findRoom(input.roomId))) {
+	if (!room) {
 		return { ok: false, status: 404, error: 'room_not_found', message: 'No such room.' };
 	}
 	return { ok: true, auth };

@@ -1,0 +1,109 @@
+import type { RoomEvent } from '../../protocol';
+import {
+	apply,
+	applyStudyRoom,
+	createRoomState,
+	decide,
+	decideStudyRoom,
+	type Actor,
+	type RoomState,
+	type StudyRoomShell
+} from '../../room';
+import {
+	createStudyRoomState,
+	memberView,
+	nextWakeup,
+	type StudyActorRole
+} from '../../room/study';
+import type { StudyRoomSetup } from '../rooms/study-rooms';
+
+/** Who sends a command to the core: a socket's actor, or this server (`system`). */
+export type CommandActor = { id: string; role: Actor['role'] | Extract<StudyActorRole, 'system'> };
+
+export type ModelDecision =
+	| { ok: true; events: { name: string; payload: unknown }[] }
+	/** `silent`: nothing to do for a system command; dropped without an answer. */
+	| { ok: false; reason: string; message: string; silent: boolean };
+
+/**
+ * The reducer a LiveRoom runs, behind one shape: sandbox rooms the generic chat room, study
+ * rooms the study reducer. Everything here is pure; the LiveRoom does the I/O.
+ */
+export type RoomModel = {
+	kind: 'generic' | 'study';
+	initial: { seq: number };
+	decide(
+		state: { seq: number },
+		actor: CommandActor,
+		name: string,
+		payload: unknown,
+		now: number
+	): ModelDecision;
+	apply(state: { seq: number }, event: RoomEvent): { seq: number };
+	/** What a `resync` carries. Study rooms send only the seq: the full state holds others' answers. */
+	snapshot(state: { seq: number }): unknown;
+	/** When the next `tick` is due (server ms), or null. */
+	wakeup(state: { seq: number }): number | null;
+	/** The `view` frame payload for one actor, or undefined for none. */
+	view(state: { seq: number }, actor: CommandActor): unknown;
+	/** The member id behind an actor whose sockets drive connection/presence, or undefined. */
+	memberOf(state: { seq: number }, actor: CommandActor): string | undefined;
+	/** The event as fanned out: study submissions lose their answer (it stays in the log). */
+	redact(event: RoomEvent): RoomEvent;
+};
+
+/** The sandbox room, exactly as before the study runtime. */
+export const GENERIC_MODEL: RoomModel = {
+	kind: 'generic',
+	initial: createRoomState(),
+	decide(state, actor, name, payload) {
+		const decision = decide(state as RoomState, actor as Actor, name, payload);
+		if (!decision.ok) return { ...decision, silent: false };
+		return { ok: true, events: [{ name: decision.name, payload: decision.payload }] };
+	},
+	apply: (state, event) => apply(state as RoomState, event),
+	snapshot: (state) => state,
+	wakeup: () => null,
+	view: () => undefined,
+	memberOf: () => undefined,
+	redact: (event) => event
+};
+
+/** A study room's model, built from its setup (every replica builds the same initial state). */
+export function createStudyModel(setup: StudyRoomSetup): RoomModel {
+	const initial: StudyRoomShell = {
+		seq: 0,
+		study: createStudyRoomState({
+			definition: setup.definition,
+			version: setup.version,
+			members: setup.members,
+			now: setup.formedAt,
+			startStageIndex: setup.startStageIndex
+		})
+	};
+	const study = (state: { seq: number }) => (state as StudyRoomShell).study;
+	return {
+		kind: 'study',
+		initial,
+		decide: (state, actor, name, payload, now) =>
+			decideStudyRoom(state as StudyRoomShell, actor, name, payload, now),
+		apply: (state, event) => applyStudyRoom(state as StudyRoomShell, event),
+		snapshot: (state) => ({ seq: state.seq }),
+		wakeup: (state) => nextWakeup(study(state)),
+		view(state, actor) {
+			if (actor.role === 'experimenter' || actor.role === 'observer') {
+				return { scope: 'room', state: study(state) };
+			}
+			return { scope: 'member', view: memberView(study(state), actor.id) };
+		},
+		memberOf(state, actor) {
+			if (actor.role !== 'participant' && actor.role !== 'bot') return undefined;
+			return study(state).members[actor.id] ? actor.id : undefined;
+		},
+		redact(event) {
+			if (event.name !== 'stage.submitted') return event;
+			const { response: _response, ...rest } = event.payload as Record<string, unknown>;
+			return { ...event, payload: rest };
+		}
+	};
+}
