@@ -88,7 +88,8 @@ export default defineConfig({
 		builtServer('expiry', 4174, { SESSION_IDLE_TIMEOUT: '3s' }),
 		builtServer('realtime', 4175),
 		builtServer('designer', 4176),
-		builtServer('media', 4177)
+		builtServer('media', 4177),
+		builtServer('journey', 4178)
 	],
 	projects: [
 		{
@@ -115,6 +116,11 @@ export default defineConfig({
 			name: 'media',
 			testMatch: 'media.e2e.ts',
 			use: { baseURL: 'http://127.0.0.1:4177' }
+		},
+		{
+			name: 'journey',
+			testMatch: 'journey.e2e.ts',
+			use: { baseURL: 'http://127.0.0.1:4178' }
 		}
 	]
 });

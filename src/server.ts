@@ -12,6 +12,7 @@ import { isMediaUpload, largestBodySize, refuseOversizedBody } from './lib/serve
 import { toStreamingRequestInit } from './lib/server/http/streaming-request';
 import { log } from './lib/server/log';
 import { startMaintenance } from './lib/server/maintenance';
+import { startMatchingRunner } from './lib/server/matching/runner';
 import type { SocketData } from './lib/server/realtime/bun-adapter';
 import { startRealtime } from './lib/server/realtime/runtime';
 
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
 	});
 	realtime.transport.bind(server);
 	const stopMaintenance = startMaintenance();
+	const stopMatching = startMatchingRunner();
 	log.info('server.ready', {
 		url: `http://${env.host}:${server.port}`,
 		origin: env.origin,
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
 		stopping = true;
 		log.info('server.stopping', { signal, timeoutMs: env.shutdownTimeoutMs });
 		stopMaintenance();
+		stopMatching();
 		// Stop accepting; sockets are told to go away (they resume on another replica), queued
 		// commits and telemetry are written; then in-flight requests finish or are cut.
 		const drained = server.stop(false).then(() => true);

@@ -1,13 +1,116 @@
-import { error } from '@sveltejs/kit';
+import { error, fail, redirect, type Cookies } from '@sveltejs/kit';
 import { getDatabase } from '$lib/server/db';
-import { findPublicStudy } from '$lib/server/participants/study-link';
-import type { PageServerLoad } from './$types';
+import { readParticipantCookie, setParticipantCookie } from '$lib/server/participants/cookies';
+import { enterStudy, findParticipantByToken } from '$lib/server/participants/identity';
+import { findLinkParticipant, viewJourney } from '$lib/server/participants/journey';
+import { submitPreRoomResponse } from '$lib/server/participants/pre-room';
+import { parseStageResponse } from '$lib/server/participants/response-schema';
+import { findStudyEntry } from '$lib/server/participants/study-link';
+import { enterOpenRoom, enterWaitingRoom } from '$lib/server/participants/waiting-room';
+import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async ({ params, setHeaders }) => {
-	// Slugs are random and short; anything else cannot be a study link.
-	if (!/^[a-z0-9]{4,32}$/.test(params.slug)) error(404, 'There is no study at this address.');
-	const study = await findPublicStudy(await getDatabase(), params.slug);
-	if (!study) error(404, 'There is no study at this address.');
+const NOT_FOUND = 'There is no study at this address.';
+
+/** Slugs are random and short; anything else cannot be a study link. */
+function checkSlug(slug: string): void {
+	if (!/^[a-z0-9]{4,32}$/.test(slug)) error(404, NOT_FOUND);
+}
+
+/** The participant behind the study's cookie, for the actions after "Start". */
+async function requireParticipant(slug: string, cookies: Cookies) {
+	checkSlug(slug);
+	const db = await getDatabase();
+	const participant = await findLinkParticipant(db, slug, readParticipantCookie(cookies, slug));
+	return { db, participant };
+}
+
+export const load: PageServerLoad = async ({ params, cookies, url, setHeaders }) => {
+	checkSlug(params.slug);
+	const db = await getDatabase();
+	const resume = url.searchParams.get('resume');
+	if (resume !== null) {
+		// The resume token is the participant's own secret: adopt it, then drop it from the URL.
+		const study = await findStudyEntry(db, params.slug);
+		if (study && (await findParticipantByToken(db, study.studyId, resume))) {
+			setParticipantCookie(cookies, params.slug, resume);
+		}
+		const rest = new URLSearchParams(url.searchParams);
+		rest.delete('resume');
+		const query = rest.toString();
+		redirect(303, `/s/${params.slug}${query ? `?${query}` : ''}`);
+	}
+	const view = await viewJourney(
+		db,
+		params.slug,
+		readParticipantCookie(cookies, params.slug),
+		new Date()
+	);
+	if (!view) error(404, NOT_FOUND);
 	setHeaders({ 'cache-control': 'no-store' });
-	return { study };
+	return view;
+};
+
+export const actions: Actions = {
+	/** "Start": the only way a participant is created (never a GET, so previews cost nothing). */
+	start: async ({ params, cookies, request }) => {
+		checkSlug(params.slug);
+		const form = await request.formData();
+		const link = String(form.get('link') ?? '').slice(0, 4000);
+		const result = await enterStudy(await getDatabase(), {
+			slug: params.slug,
+			existingToken: readParticipantCookie(cookies, params.slug),
+			params: new URLSearchParams(link.startsWith('?') ? link.slice(1) : link),
+			now: new Date()
+		});
+		if (!result.ok) {
+			if (result.reason === 'not_found') error(404, NOT_FOUND);
+			return fail(409, { reason: result.reason });
+		}
+		setParticipantCookie(cookies, params.slug, result.token);
+		redirect(303, `/s/${params.slug}`);
+	},
+
+	/** A pre-room stage's response (JSON in a field, so the stage views stay as they are). */
+	respond: async ({ params, cookies, request }) => {
+		const { db, participant } = await requireParticipant(params.slug, cookies);
+		if (!participant) return fail(401, { reason: 'no_participant' });
+		const form = await request.formData();
+		const stageId = String(form.get('stageId') ?? '');
+		const response = parseStageResponse(String(form.get('response') ?? ''));
+		if (!response || stageId === '' || stageId.length > 100) {
+			return fail(400, { reason: 'invalid_response' });
+		}
+		const result = await submitPreRoomResponse(db, participant, stageId, response, new Date());
+		if (!result.ok)
+			return fail(result.reason === 'invalid_answers' ? 400 : 409, { reason: result.reason });
+		return { stored: result.stored };
+	},
+
+	/** The ready check passed (matched and scheduled modes): into the waiting room. */
+	ready: async ({ params, cookies }) => {
+		const { db, participant } = await requireParticipant(params.slug, cookies);
+		if (!participant) return fail(401, { reason: 'no_participant' });
+		const result = await enterWaitingRoom(db, participant, new Date());
+		if (!result.ok) return fail(409, { reason: result.reason });
+		return { entered: true };
+	},
+
+	/** Open mode: join a room by invite code. */
+	join: async ({ params, cookies, request }) => {
+		const { db, participant } = await requireParticipant(params.slug, cookies);
+		if (!participant) return fail(401, { reason: 'no_participant' });
+		const code = String((await request.formData()).get('code') ?? '').slice(0, 40);
+		const result = await enterOpenRoom(db, participant, { code }, new Date());
+		if (!result.ok) return fail(409, { reason: result.reason, code });
+		return { entered: true };
+	},
+
+	/** Open mode: start a new room (when the study lets participants). */
+	create: async ({ params, cookies }) => {
+		const { db, participant } = await requireParticipant(params.slug, cookies);
+		if (!participant) return fail(401, { reason: 'no_participant' });
+		const result = await enterOpenRoom(db, participant, { create: true }, new Date());
+		if (!result.ok) return fail(409, { reason: result.reason });
+		return { entered: true };
+	}
 };
