@@ -542,7 +542,7 @@ for (const target of targets) {
 			};
 			const open = await linkPage();
 			expect(open.status).toBe(200);
-			expect(open.text).toContain('This study is open.');
+			expect(open.text).toContain('>Start</button>');
 			expect(open.text).toContain('A short study about trust');
 			expect((await fetch(`${server.url}/s/nosuchslug`)).status).toBe(404);
 			expect((await status('pause', 200)).status).toBe('paused');
