@@ -281,6 +281,30 @@ for (const target of databaseTargets('matching')) {
 			expect(await leaveWaitingRoom(db, ghost!)).toEqual({ ok: false, reason: 'not_waiting' });
 		});
 
+		test('a refresh (leave, then back within the grace period) keeps the place in line', async () => {
+			const t0 = Date.parse('2030-02-02T10:00:00Z');
+			const at = (s: number) => new Date(t0 + s * 1000);
+			const studyId = await seedStudy(db, {
+				session: { mode: 'matched', groupSize: 2, minGroupSize: 2, lobbyTimeoutSeconds: 600 }
+			});
+			const [first, second, third] = await addParticipants(db, studyId, 3, at(0));
+			await joinWaitingRoom(db, first!, at(0));
+			await joinWaitingRoom(db, second!, at(1));
+			// `first` refreshes at 5 s: the beacon takes them out, the new page rejoins at once.
+			expect(await leaveWaitingRoom(db, first!)).toEqual({ ok: true });
+			const back = await joinWaitingRoom(db, first!, at(5));
+			expect(back.ok && back.waitingSince.getTime()).toBe(at(0).getTime());
+			await joinWaitingRoom(db, third!, at(6));
+			const formed = await formGroups(db, studyId, at(6));
+			expect(formed.groups.map((g) => g.members.map((m) => m.participantId).sort())).toEqual([
+				[first!, second!].sort()
+			]);
+			// Gone longer than the grace period: a newcomer again, at the back of the line.
+			await leaveWaitingRoom(db, third!);
+			const late = await joinWaitingRoom(db, third!, at(60));
+			expect(late.ok && late.waitingSince.getTime()).toBe(at(60).getTime());
+		});
+
 		test('open rooms: invite codes, capacity under concurrent joins, refusals', async () => {
 			const studyId = await seedStudy(db, {
 				session: { mode: 'open', capacity: 3, participantsCreateRooms: true }

@@ -44,7 +44,14 @@ export async function joinWaitingRoom(
 		if (p.status === 'finished' || p.outcome) return { ok: false, reason: 'finished' };
 		const settings = await loadVersionSettings(tx, studyId, p.version);
 		if (!settings || settings.session.mode === 'open') return { ok: false, reason: 'wrong_mode' };
-		const waitingSince = p.status === 'waiting' && p.waitingSince ? p.waitingSince : now;
+		// A refresh sends the leave beacon and rejoins a second later: someone back within the
+		// ghost grace period keeps their place in line (and their lobby clock).
+		const backInTime =
+			p.status === 'left' &&
+			p.lastSeenAt !== null &&
+			now.getTime() - p.lastSeenAt.getTime() < GHOST_GRACE_MS;
+		const waitingSince =
+			(p.status === 'waiting' || backInTime) && p.waitingSince ? p.waitingSince : now;
 		await tx
 			.update(participants)
 			.set({ status: 'waiting', waitingSince, lastSeenAt: now })
