@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { parse, unflatten } from 'devalue';
 import postgres from 'postgres';
 import { createBlankStudy, createStage, type StudyDefinition } from '../../src/lib/study';
 import { signUpFirstAdmin } from '../support/app';
+import {
+	actOnStep,
+	joinStudy,
+	readStep as readStepOf,
+	respondToStage,
+	sendHeartbeat,
+	startParticipant,
+	type JourneyServer
+} from '../support/journey';
 import { createPostgresDatabase } from '../support/databases';
 import { requireService } from '../support/services';
 import { startServer, temporaryDataDir, type RunningServer } from '../support/server';
@@ -10,8 +18,6 @@ import { startServer, temporaryDataDir, type RunningServer } from '../support/se
 // The participant's way in, on the built server: the study link, pre-room stages, the waiting
 // room and group formation (by the runner and right after joining), the lobby timeout.
 setDefaultTimeout(90_000);
-
-type Step = { kind: string; [key: string]: unknown };
 
 /** A consent, a self-paced instructions page (both pre-room), then a group chat and the end. */
 function makeDyadStudy(lobbyTimeoutSeconds = 300): StudyDefinition {
@@ -97,72 +103,17 @@ for (const target of targets) {
 			return list.studies.find((s) => s.id === studyId)?.participants ?? -1;
 		}
 
-		/** POSTs "Start" as the page's form does (no JS); returns the cookie `name=value`. */
-		async function start(slug: string, cookie = '', link = ''): Promise<Response> {
-			return fetch(`${server.url}/s/${slug}?/start`, {
-				method: 'POST',
-				redirect: 'manual',
-				headers: {
-					origin: server.origin,
-					'content-type': 'application/x-www-form-urlencoded',
-					accept: 'text/html',
-					...(cookie ? { cookie } : {})
-				},
-				body: new URLSearchParams({ link })
-			});
-		}
-
-		async function join(slug: string): Promise<string> {
-			const response = await start(slug);
-			expect(response.status).toBe(303);
-			const set = response.headers.getSetCookie().find((c) => c.startsWith(`ensemble_p_${slug}=`));
-			if (!set) throw new Error('no participant cookie');
-			return set.split(';')[0]!;
-		}
-
-		/** The page's data, as the browser's client-side navigation reads it. */
-		async function readStep(slug: string, cookie: string): Promise<Step | null> {
-			const response = await fetch(`${server.url}/s/${slug}/__data.json`, {
-				headers: cookie ? { cookie } : {}
-			});
-			expect(response.status).toBe(200);
-			const body = (await response.json()) as { nodes: ({ data: unknown[] } | null)[] };
-			const node = body.nodes.at(-1)!;
-			return (unflatten(node.data) as { step: Step | null }).step;
-		}
-
-		/** A form action as `use:enhance` calls it; answers the action's status and data. */
-		async function act(slug: string, cookie: string, action: string, fields = {}) {
-			const response = await fetch(`${server.url}/s/${slug}?/${action}`, {
-				method: 'POST',
-				headers: {
-					origin: server.origin,
-					cookie,
-					accept: 'application/json',
-					'x-sveltekit-action': 'true',
-					'content-type': 'application/x-www-form-urlencoded'
-				},
-				body: new URLSearchParams(fields)
-			});
-			const body = (await response.json()) as { type: string; status: number; data?: string };
-			return {
-				type: body.type,
-				status: body.status,
-				data: body.data ? parse(body.data) : null
-			} as { type: string; status: number; data: Record<string, unknown> | null };
-		}
-
+		// The page's HTTP surface, as tests/support/journey.ts drives it, against this server.
+		const at = (): JourneyServer => ({ base: server.url, origin: server.origin });
+		const start = (slug: string, cookie = '', link = '') =>
+			startParticipant(at(), slug, cookie, link);
+		const join = (slug: string) => joinStudy(at(), slug);
+		const readStep = (slug: string, cookie: string) => readStepOf(at(), slug, cookie);
+		const act = (slug: string, cookie: string, action: string, fields = {}) =>
+			actOnStep(at(), slug, cookie, action, fields);
 		const respond = (slug: string, cookie: string, stageId: string, response: unknown) =>
-			act(slug, cookie, 'respond', { stageId, response: JSON.stringify(response) });
-
-		async function beat(slug: string, cookie: string) {
-			const response = await fetch(`${server.url}/s/${slug}/heartbeat`, {
-				method: 'POST',
-				headers: { origin: server.origin, cookie }
-			});
-			expect(response.status).toBe(200);
-			return (await response.json()) as { status: string; view: { waiting: number } | null };
-		}
+			respondToStage(at(), slug, cookie, stageId, response);
+		const beat = (slug: string, cookie: string) => sendHeartbeat(at(), slug, cookie);
 
 		/** Through consent and instructions to the ready check, then into the waiting room. */
 		async function reachWaitingRoom(slug: string, cookie: string): Promise<void> {
