@@ -48,6 +48,7 @@ const SERVER_TYPES = new Set<string>([
 	'rejected',
 	'ephemeral',
 	'presence',
+	'view',
 	'telemetry',
 	'pong',
 	'error',

@@ -73,6 +73,8 @@ export type RoomClientOptions = {
 	onJoined?: (info: JoinedInfo) => void;
 	onEphemeral?: (message: { from: string; kind: string; data: unknown }) => void;
 	onPresence?: (actors: string[]) => void;
+	/** Study rooms: the receiver's own view (§8a), as of event `seq`. */
+	onView?: (message: Extract<ServerMessage, { type: 'view' }>) => void;
 	onStatus?: (status: RoomStatus) => void;
 	/** `error` frames: they point at a client bug, so they are reported, not acted on. */
 	onServerError?: (code: ErrorCode, message: string) => void;
@@ -408,6 +410,8 @@ export class RoomClient {
 				});
 			case 'presence':
 				return notify(this.#options.onPresence, message.actors);
+			case 'view':
+				return notify(this.#options.onView, message);
 			case 'telemetry':
 				if (this.#telemetry.answer(message.retryAfterMs)) this.#flushTelemetry();
 				return;

@@ -164,6 +164,34 @@ export type ServerMessage =
 	| { type: 'error'; code: ErrorCode; message: string }
 	| { type: 'incompatible'; serverVersion: number; message: string };
 
+/**
+ * `data` of the server's `{type:'ephemeral', from:'system', kind:'metric'}` message: the live
+ * group metric of a `group_metric` stage, sent about once a second while the room is on one.
+ * Never stored. Member ids are the room's pseudonymous participant ids; a member who sent
+ * nothing recent (or not enough for a score) is left out of `members` and of the summary.
+ */
+export type GroupMetricData = {
+	stageId: string;
+	metric: 'mean' | 'coherence';
+	/** The stage's signal (e.g. `rating`); coherence is computed from R-R or reported scores. */
+	signal: string;
+	/** The stage's display scale. */
+	min: number;
+	max: number;
+	/** Server time of the computation, ms since the epoch. */
+	at: number;
+	members: { id: string; value: number }[];
+	/** Null while no member has a value. */
+	group: {
+		count: number;
+		mean: number;
+		peak: number;
+		min: number;
+		/** Coherence only: members per band (0–40 low, 40–60 medium, 60–100 high). */
+		distribution?: { low: number; medium: number; high: number };
+	} | null;
+};
+
 export type ErrorCode =
 	| 'invalid_json'
 	| 'invalid_message'

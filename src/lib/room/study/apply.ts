@@ -3,6 +3,7 @@
  * immutable (every change copies the parts it touches), so a decided-but-uncommitted scratch
  * state never leaks into the live one.
  */
+import { appendChat } from './chat';
 import type { StudyEvent } from './events';
 import { createStudyMember, type StudyMember, type StudyRoomState } from './state';
 import { firstTimerBlock } from './timer';
@@ -110,6 +111,16 @@ export function applyStudy(state: StudyRoomState, event: StudyEvent): StudyRoomS
 		case 'room.finished': {
 			const { at, outcome } = event.payload;
 			return { ...state, finished: { at, outcome }, deadline: null, paused: null };
+		}
+		case 'chat.sent':
+			return appendChat(state, event.payload);
+		case 'goal.set': {
+			const { stageId, memberId, text, at } = event.payload;
+			const goals = state.goals ?? {};
+			return {
+				...state,
+				goals: { ...goals, [stageId]: { ...goals[stageId], [memberId]: { text, at } } }
+			};
 		}
 	}
 }

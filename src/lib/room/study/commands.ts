@@ -45,6 +45,16 @@ export const STUDY_COMMANDS = {
 		from: MEMBER,
 		schema: v.strictObject({ stageId: Id, option: Id })
 	},
+	/** A chat message on a `chat` or `timer` stage (length checked against the stage). */
+	'chat.send': {
+		from: MEMBER,
+		schema: v.strictObject({ stageId: Id, text: v.pipe(v.string(), v.maxLength(4000)) })
+	},
+	/** The member's shared goal line on a timer stage with a goal prompt (latest wins). */
+	'goal.set': {
+		from: MEMBER,
+		schema: v.strictObject({ stageId: Id, text: v.pipe(v.string(), v.maxLength(300)) })
+	},
 	/** The member declines consent on the consent stage `stageId` (guards a late, stale click). */
 	'consent.decline': {
 		from: MEMBER,

@@ -3,6 +3,7 @@
  * Pure: time comes in as `now` (server ms); nothing here reads a clock or schedules anything.
  */
 import { resolveStageContent } from '../../study';
+import { decideChat, decideGoal } from './chat';
 import { parseStudyCommand, type Actor, type StudyCommand } from './commands';
 import { expirePause, handleAbsence, handleReturn, resumeByExperimenter } from './dropout';
 import { EventDraft } from './draft';
@@ -110,6 +111,17 @@ function decideParsed(
 			});
 			settleRoom(draft, 'dropout');
 			return null;
+		}
+		case 'chat.send':
+		case 'goal.set': {
+			const member = findActiveMember(state, actor);
+			if ('ok' in member) return member;
+			const { stageId, text } = command.payload;
+			const decided =
+				command.name === 'chat.send'
+					? decideChat(draft, member.id, stageId, text)
+					: decideGoal(draft, member.id, stageId, text);
+			return decided && reject(decided.reason, decided.message);
 		}
 		case 'stage.advance': {
 			if (!stage || stage.id !== command.payload.fromStageId) {

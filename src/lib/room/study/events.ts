@@ -3,6 +3,7 @@
  * decide time), so folding the log again anywhere gives the same state whatever the commit time.
  */
 import type { Outcome } from '../../study';
+import type { ChatMessage } from './chat';
 import type { NewStudyMember, PauseReason } from './state';
 import type { TimerPosition } from './timer';
 
@@ -44,6 +45,8 @@ export type StudyEvent =
 			};
 	  }
 	| { name: 'room.resumed'; payload: { at: number; pausedMs: number } }
-	| { name: 'room.finished'; payload: { at: number; outcome: Outcome } };
+	| { name: 'room.finished'; payload: { at: number; outcome: Outcome } }
+	| { name: 'chat.sent'; payload: ChatMessage }
+	| { name: 'goal.set'; payload: { stageId: string; memberId: string; text: string; at: number } };
 
 export type StudyEventName = StudyEvent['name'];

@@ -10,4 +10,6 @@ export * from './decide';
 export * from './apply';
 export * from './deadline';
 export * from './view';
+export { MAX_GOAL_LENGTH, MAX_RECENT_CHAT, TIMER_CHAT_MAX_LENGTH } from './chat';
+export type { ChatMessage, SharedGoal } from './chat';
 export { currentTimerBlock, stageDurationMs, timerBlockAt, type TimerPosition } from './timer';

@@ -4,6 +4,7 @@
  * `applyStudy`; the server and every browser hold the same value.
  */
 import type { Outcome, StudyDefinition } from '../../study';
+import type { ChatMessage, SharedGoal } from './chat';
 import { deadlineForStage, firstTimerBlock, type TimerPosition } from './timer';
 
 /** One seat in the room: a participant or a bot, with the role and condition assigned at formation. */
@@ -58,6 +59,15 @@ export type StudyRoomState = {
 	/** The running block of a timer stage; null on other stages. */
 	timerBlock: TimerPosition | null;
 	finished: null | { at: number; outcome: Outcome };
+	/**
+	 * The most recent chat messages (bounded; the log keeps all). Optional, like the two fields
+	 * below, because rooms formed before chat existed hold states without them.
+	 */
+	chat?: ChatMessage[];
+	/** Chat messages ever sent in the room: the next message's id is this + 1. */
+	chatCount?: number;
+	/** stage id → member id → that member's shared goal line (latest wins). */
+	goals?: Record<string, Record<string, SharedGoal>>;
 };
 
 export type NewStudyMember = {
@@ -108,7 +118,10 @@ export function createStudyRoomState(input: {
 		submissions: {},
 		choices: {},
 		timerBlock: stage && deadline !== null ? firstTimerBlock(stage) : null,
-		finished: null
+		finished: null,
+		chat: [],
+		chatCount: 0,
+		goals: {}
 	};
 }
 

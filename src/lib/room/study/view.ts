@@ -32,7 +32,26 @@ export type MemberView = {
 	outcome: Outcome | null;
 	completion: null | { code: string | null; url: string | null };
 	finished: boolean;
+	/** The current stage's recent chat messages, oldest first (everyone sees every message). */
+	chat?: ViewChatMessage[];
+	/** The current stage's shared goal lines, in member join order; empty when none. */
+	goals?: ViewGoal[];
 };
+
+/** A chat message as a member sees it: `author` is a stable per-room label, `mine` their own. */
+export type ViewChatMessage = {
+	id: number;
+	author: string;
+	mine: boolean;
+	text: string;
+	at: number;
+};
+export type ViewGoal = { author: string; mine: boolean; text: string; at: number };
+
+/** "Member 2": the position in the room, which says nothing about the participant. */
+function labelMembers(state: StudyRoomState): Map<string, string> {
+	return new Map(Object.keys(state.members).map((id, index) => [id, `Member ${index + 1}`]));
+}
 
 /** The room as member `memberId` sees it, or null when they are not a member. */
 export function memberView(state: StudyRoomState, memberId: string): MemberView | null {
@@ -50,6 +69,12 @@ export function memberView(state: StudyRoomState, memberId: string): MemberView 
 		? state.definition.settings.outcomes[member.outcome]
 		: null;
 	const code = outcomeSettings?.completionCode.trim() ?? '';
+	const labels = labelMembers(state);
+	const author = (id: string) => ({
+		author: labels.get(id) ?? 'A former member',
+		mine: id === memberId
+	});
+	const stageGoals = stage ? (state.goals?.[stage.id] ?? {}) : {};
 	return {
 		stage: resolved,
 		stageIndex: state.stageIndex,
@@ -75,6 +100,17 @@ export function memberView(state: StudyRoomState, memberId: string): MemberView 
 			code: code === '' ? null : code,
 			url: completionUrlFor(outcomeSettings)
 		},
-		finished: state.finished !== null
+		finished: state.finished !== null,
+		chat: (state.chat ?? [])
+			.filter((message) => message.stageId === stage?.id)
+			.map((message) => ({
+				id: message.id,
+				...author(message.memberId),
+				text: message.text,
+				at: message.at
+			})),
+		goals: Object.keys(state.members)
+			.filter((id) => stageGoals[id] && stageGoals[id].text !== '')
+			.map((id) => ({ ...author(id), text: stageGoals[id]!.text, at: stageGoals[id]!.at }))
 	};
 }

@@ -2,7 +2,8 @@ import {
 	CloseCode,
 	parseClientMessage,
 	PROTOCOL_VERSION,
-	type ServerMessage
+	type ServerMessage,
+	type TelemetrySample
 } from '../../protocol';
 import { TokenBucketThrottle } from '../auth/throttle';
 import { log } from '../log';
@@ -13,7 +14,8 @@ import { GroupCommitter } from './group-commit';
 import type { StudyRoomServices } from '../rooms/study-rooms';
 import { LiveRoom, logFailure, PRESENCE_GRACE_MS, type BusRoomMessage } from './live-room';
 import type { RealtimeMetrics } from './metrics';
-import type { TelemetryWriter } from './telemetry-writer';
+import type { CommandActor } from './room-model';
+import type { EnqueueResult, TelemetryWriter } from './telemetry-writer';
 
 export type HubOptions = {
 	store: EventStore;
@@ -190,6 +192,9 @@ export class RealtimeHub {
 						Date.now()
 					);
 					send(connection, { type: 'telemetry', ...result });
+					// Signal kinds also feed a group_metric stage's live metric (issue 5, item 9).
+					if (!('retryAfterMs' in result))
+						room.ingestSignals(connection.auth.actor, message.samples);
 					return;
 				}
 			}
@@ -241,6 +246,29 @@ export class RealtimeHub {
 			room.leave(connection);
 			if (room.memberCount === 0) this.#scheduleUnload(room.id);
 		}
+	}
+
+	// --- Signals posted over HTTP ---------------------------------------------------------------
+
+	/**
+	 * Stores a member's signal samples posted over HTTP (`POST /s/<slug>/signals`) and feeds
+	 * them to the room's live metric: here if the room is loaded, else over the bus to the
+	 * replicas that have it. The caller has checked that `actor` belongs to `roomId`.
+	 */
+	async ingestSignals(
+		roomId: string,
+		actor: CommandActor,
+		samples: TelemetrySample[]
+	): Promise<EnqueueResult> {
+		const result = this.#options.telemetry.enqueue(roomId, actor.id, samples, Date.now());
+		if ('retryAfterMs' in result) return result;
+		const room = await this.#rooms.get(roomId)?.catch(() => undefined);
+		if (room) room.ingestSignals(actor, samples);
+		else {
+			const message: BusRoomMessage = { k: 'sig', actor, samples };
+			this.#options.bus.publish(roomTopic(roomId), JSON.stringify(message));
+		}
+		return result;
 	}
 
 	// --- Rooms --------------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-import { CloseCode, type RoomEvent, type ServerMessage } from '../../protocol';
+import {
+	CloseCode,
+	type RoomEvent,
+	type ServerMessage,
+	type TelemetrySample
+} from '../../protocol';
 import { log } from '../log';
 import type { Bus } from './bus/types';
 import { roomTopic, type Connection, type Transport } from './connection';
@@ -6,6 +11,8 @@ import type { EventStore, PendingEvent } from './event-store';
 import type { GroupCommitter } from './group-commit';
 import type { RealtimeMetrics } from './metrics';
 import type { StudyRoomServices, StudyRoomSetup } from '../rooms/study-rooms';
+import { toSignalSample } from '../signals/batch';
+import { RoomMetrics } from '../signals/room-metrics';
 import { createStudyModel, GENERIC_MODEL, type CommandActor, type RoomModel } from './room-model';
 
 export type RoomDeps = {
@@ -48,6 +55,8 @@ const REMEMBERED_COMMANDS = 10_000;
 const REPLAY_CHUNK = 200;
 /** Another replica's presence is forgotten when it has not announced itself for this long. */
 const PRESENCE_TTL_MS = 15_000;
+/** How often a `group_metric` stage's live metric is sent (the issue: once a second). */
+const METRIC_INTERVAL_MS = 1_000;
 
 /** `member` and `id` are absent for the server's own commands, which nobody is answered for. */
 type QueuedCommand = {
@@ -64,7 +73,12 @@ export type BusRoomMessage =
 	| { k: 'eph'; from: string; kind: string; data: unknown }
 	/** Also a heartbeat: `head` lets a replica notice events whose bus message it never got. */
 	| { k: 'presence'; replica: string; actors: string[]; head: number }
-	| { k: 'hello' };
+	| { k: 'hello' }
+	/**
+	 * Signal samples taken on another replica (socket or POST), so every replica that has the
+	 * room loaded computes the same metric for its own sockets. The receiver checks membership.
+	 */
+	| { k: 'sig'; actor: CommandActor; samples: TelemetrySample[] };
 
 type Outcome =
 	| { kind: 'ack'; seq: number }
@@ -112,6 +126,9 @@ export class LiveRoom {
 	#chain: Promise<unknown> = Promise.resolve();
 	#commands: QueuedCommand[] = [];
 	#processing = false;
+	/** Study rooms only: members' recent signal samples for the live group metric. */
+	readonly #signals: RoomMetrics | undefined;
+	#metricTimer: ReturnType<typeof setInterval> | undefined;
 
 	private constructor(
 		id: string,
@@ -127,6 +144,7 @@ export class LiveRoom {
 		this.#state = state;
 		this.#recent = recent;
 		for (const event of recent) this.#rememberCommand(event);
+		if (model.kind === 'study') this.#signals = new RoomMetrics({ now: () => deps.now() });
 	}
 
 	/** Loads a room by folding its whole log; undefined when the room does not exist. */
@@ -167,6 +185,7 @@ export class LiveRoom {
 			// between a commit and its rows leaves nothing missing once the room is loaded anew.
 			if (all.length > 0) void deps.studyRooms!.recordEffects(id, setup, all);
 			room.#scheduleWakeup();
+			room.#syncMetricTimer();
 		}
 		return room;
 	}
@@ -453,6 +472,7 @@ export class LiveRoom {
 		if (this.#model.kind === 'study') {
 			for (const member of this.#members) this.#sendView(member);
 			this.#scheduleWakeup();
+			this.#syncMetricTimer();
 		}
 	}
 
@@ -526,6 +546,8 @@ export class LiveRoom {
 	dispose(): void {
 		this.#disposed = true;
 		clearTimeout(this.#wakeupTimer);
+		clearInterval(this.#metricTimer);
+		this.#metricTimer = undefined;
 		for (const timer of this.#graceTimers.values()) clearTimeout(timer);
 		this.#graceTimers.clear();
 	}
@@ -606,6 +628,9 @@ export class LiveRoom {
 			case 'hello':
 				this.#announcePresence();
 				return;
+			case 'sig':
+				this.ingestSignals(message.actor, message.samples, false);
+				return;
 		}
 	}
 
@@ -614,6 +639,59 @@ export class LiveRoom {
 		const from = member.auth.actor.id;
 		this.#deps.transport.publish(this.#topic, frame({ type: 'ephemeral', from, kind, data }));
 		this.#deps.bus.publish(this.#topic, JSON.stringify({ k: 'eph', from, kind, data }));
+	}
+
+	// --- Signals: the live group metric ------------------------------------------------------
+
+	/**
+	 * Feeds a member's signal telemetry (already queued for storage by the caller) to the
+	 * room's aggregator, and relays it to other replicas unless it came from one. Samples of
+	 * other kinds, from non-members, or invalid, are ignored here (storage is not affected).
+	 */
+	ingestSignals(actor: CommandActor, samples: TelemetrySample[], relay = true): void {
+		if (!this.#signals || this.#disposed) return;
+		const memberId = this.#model.memberOf(this.#state, actor);
+		if (!memberId) return;
+		const now = this.#deps.now();
+		const signals = samples.filter((sample) => {
+			const signal = toSignalSample(sample, now);
+			if (signal) this.#signals!.record(memberId, sample.id, signal);
+			return signal !== undefined;
+		});
+		if (relay && signals.length > 0) {
+			const message: BusRoomMessage = { k: 'sig', actor, samples: signals };
+			this.#deps.bus.publish(this.#topic, JSON.stringify(message));
+		}
+	}
+
+	/** Runs the metric timer exactly while the room is on a running `group_metric` stage. */
+	#syncMetricTimer(): void {
+		const running = !this.#disposed && this.#model.metricStage(this.#state) !== null;
+		if (running && !this.#metricTimer) {
+			this.#metricTimer = setInterval(() => this.#publishMetric(), METRIC_INTERVAL_MS);
+			this.#metricTimer.unref?.();
+		} else if (!running && this.#metricTimer) {
+			clearInterval(this.#metricTimer);
+			this.#metricTimer = undefined;
+		}
+	}
+
+	/**
+	 * Sends the metric to this replica's sockets only: every replica with the room loaded gets
+	 * all samples over the bus and computes the same value, so relaying it would duplicate it.
+	 */
+	#publishMetric(): void {
+		const running = this.#model.metricStage(this.#state);
+		if (!running || !this.#signals || this.#members.size === 0) return;
+		try {
+			const data = this.#signals.compute(running.stage, running.memberIds);
+			this.#deps.transport.publish(
+				this.#topic,
+				frame({ type: 'ephemeral', from: 'system', kind: 'metric', data })
+			);
+		} catch (error) {
+			logFailure(this.id, 'metric')(error);
+		}
 	}
 
 	// --- Presence -----------------------------------------------------------------------------

@@ -11,11 +11,14 @@ import {
 } from '../../room';
 import {
 	createStudyRoomState,
+	currentStage,
+	listActiveMembers,
 	memberView,
 	nextWakeup,
 	type StudyActorRole
 } from '../../room/study';
 import type { StudyRoomSetup } from '../rooms/study-rooms';
+import type { MetricStage } from '../signals/room-metrics';
 
 /** Who sends a command to the core: a socket's actor, or this server (`system`). */
 export type CommandActor = { id: string; role: Actor['role'] | Extract<StudyActorRole, 'system'> };
@@ -50,6 +53,11 @@ export type RoomModel = {
 	memberOf(state: { seq: number }, actor: CommandActor): string | undefined;
 	/** The event as fanned out: study submissions lose their answer (it stays in the log). */
 	redact(event: RoomEvent): RoomEvent;
+	/**
+	 * The running `group_metric` stage and the members it counts (those without an outcome),
+	 * or null on any other stage, while paused or finished: the live metric's trigger.
+	 */
+	metricStage(state: { seq: number }): { stage: MetricStage; memberIds: string[] } | null;
 };
 
 /** The sandbox room, exactly as before the study runtime. */
@@ -66,7 +74,8 @@ export const GENERIC_MODEL: RoomModel = {
 	wakeup: () => null,
 	view: () => undefined,
 	memberOf: () => undefined,
-	redact: (event) => event
+	redact: (event) => event,
+	metricStage: () => null
 };
 
 /** A study room's model, built from its setup (every replica builds the same initial state). */
@@ -104,6 +113,16 @@ export function createStudyModel(setup: StudyRoomSetup): RoomModel {
 			if (event.name !== 'stage.submitted') return event;
 			const { response: _response, ...rest } = event.payload as Record<string, unknown>;
 			return { ...event, payload: rest };
+		},
+		metricStage(state) {
+			const room = study(state);
+			const stage = currentStage(room);
+			if (stage?.type !== 'group_metric' || room.paused || room.finished) return null;
+			const { metric, signal, min, max } = stage.content;
+			return {
+				stage: { id: stage.id, metric, signal, min, max },
+				memberIds: listActiveMembers(room).map((member) => member.id)
+			};
 		}
 	};
 }

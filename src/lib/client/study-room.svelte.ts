@@ -1,0 +1,164 @@
+/**
+ * A participant's live study room: RoomClient on `/s/<slug>/realtime/<roomId>` (the study
+ * cookie authenticates the socket), with the member view the server sends (§8a of
+ * docs/PROTOCOL.md) as runes, and the member commands as methods that settle on the ack.
+ *
+ * Server time for countdowns comes from clock pings (`ping`/`pong`, NTP-style): after every
+ * join a few samples are taken and the one with the smallest round trip wins. Until the first
+ * pong, the `serverTime` of `joined` is the rough estimate.
+ */
+import { createContext } from 'svelte';
+import type { MemberView } from '../room/study';
+import { buildStudySocketUrl } from './study-socket-url';
+import { CommandError, RoomClient, type RoomClientOptions, type RoomStatus } from './room-client';
+
+export type StudyRoomOptions = Pick<RoomClientOptions, 'WebSocket' | 'heartbeatMs'> & {
+	slug: string;
+	roomId: string;
+	/** The page origin (`location.origin`). */
+	origin: string;
+};
+
+/** How a member command ended: committed (or already committed), or refused with a reason. */
+export type CommandResult = { ok: true } | { ok: false; reason: string; message: string };
+
+// Samples per join: enough to skip one delayed by a busy tab, few enough to be free.
+const CLOCK_SAMPLES = 3;
+
+/** The client clock pings are measured with (RoomClient's default). */
+function clientNow(): number {
+	return performance.timeOrigin + performance.now();
+}
+
+/** Reactive state of one participant's study room. */
+export class StudyRoom {
+	#status = $state<RoomStatus>('closed');
+	#pending = $state(0);
+	#view = $state.raw<MemberView | null>(null);
+	#viewSeq = $state(0);
+	#offsetMs = $state(0);
+	#clockSource = $state<'none' | 'joined' | 'ping'>('none');
+	#bestRoundTrip = Infinity;
+	readonly #client: RoomClient;
+
+	constructor(options: StudyRoomOptions) {
+		this.#client = new RoomClient({
+			url: () => buildStudySocketUrl(options.origin, options.slug, options.roomId),
+			WebSocket: options.WebSocket,
+			heartbeatMs: options.heartbeatMs,
+			onStatus: (status) => {
+				this.#status = status;
+				this.#pending = this.#client.pending;
+				if (status === 'open') void this.#measureClock();
+			},
+			onJoined: (info) => {
+				if (this.#clockSource !== 'ping') {
+					this.#offsetMs = info.serverTime - clientNow();
+					this.#clockSource = 'joined';
+				}
+			},
+			onView: (message) => {
+				// Views arrive in seq order on one socket; after a reconnect the seq starts over
+				// from the replay, so only a view from an older seq on the same socket is stale.
+				if (message.scope !== 'member') return;
+				this.#view = message.view as MemberView | null;
+				this.#viewSeq = message.seq;
+			}
+		});
+		this.#client.connect();
+	}
+
+	get status(): RoomStatus {
+		return this.#status;
+	}
+	/** Commands sent and not yet acknowledged. */
+	get pending(): number {
+		return this.#pending;
+	}
+	/** The latest member view, or null before the first one. */
+	get view(): MemberView | null {
+		return this.#view;
+	}
+	get viewSeq(): number {
+		return this.#viewSeq;
+	}
+	/** Server clock minus client clock, in ms. */
+	get clockOffsetMs(): number {
+		return this.#offsetMs;
+	}
+	/** Where the offset comes from: a ping sample, or the rough `joined` estimate. */
+	get clockSource(): 'none' | 'joined' | 'ping' {
+		return this.#clockSource;
+	}
+
+	/** The server's clock now, in ms since the epoch (not reactive: read it on a tick). */
+	serverNow(): number {
+		return clientNow() + this.#offsetMs;
+	}
+
+	/** Submits the current stage's answer; "already submitted" counts as saved. */
+	submit(stageId: string, response: unknown): Promise<CommandResult> {
+		return this.#run('stage.submit', { stageId, response }, ['already_submitted']);
+	}
+
+	pick(stageId: string, option: string): Promise<CommandResult> {
+		return this.#run('group_choice.pick', { stageId, option }, ['no_change']);
+	}
+
+	declineConsent(stageId: string): Promise<CommandResult> {
+		return this.#run('consent.decline', { stageId }, ['member_finished']);
+	}
+
+	sendChat(stageId: string, text: string): Promise<CommandResult> {
+		return this.#run('chat.send', { stageId, text }, []);
+	}
+
+	setGoal(stageId: string, text: string): Promise<CommandResult> {
+		return this.#run('goal.set', { stageId, text }, ['no_change']);
+	}
+
+	/** Closes the socket for good; call from the owning component's teardown. */
+	destroy(): void {
+		this.#client.close();
+	}
+
+	async #run(name: string, payload: unknown, alreadyDone: string[]): Promise<CommandResult> {
+		const sent = this.#client.send(name, payload);
+		this.#pending = this.#client.pending;
+		try {
+			await sent;
+			return { ok: true };
+		} catch (error) {
+			if (!(error instanceof CommandError)) throw error;
+			// The same answer already stored (a resend after a refresh): the goal is reached.
+			if (alreadyDone.includes(error.reason)) return { ok: true };
+			return { ok: false, reason: error.reason, message: error.message };
+		} finally {
+			this.#pending = this.#client.pending;
+		}
+	}
+
+	async #measureClock(): Promise<void> {
+		for (let i = 0; i < CLOCK_SAMPLES; i++) {
+			const sample = await this.#client.ping();
+			if (!sample.ok) return;
+			if (sample.roundTripMs <= this.#bestRoundTrip) {
+				this.#bestRoundTrip = sample.roundTripMs;
+				this.#offsetMs = sample.offsetMs;
+				this.#clockSource = 'ping';
+			}
+		}
+	}
+}
+
+const [getContext, setContext] = createContext<StudyRoom>();
+
+/** Makes `room` available to the calling component's descendants. */
+export function setStudyRoom(room: StudyRoom): StudyRoom {
+	return setContext(room);
+}
+
+/** The study room of the nearest ancestor that called {@link setStudyRoom}. */
+export function getStudyRoom(): StudyRoom {
+	return getContext();
+}
