@@ -258,6 +258,14 @@ for (const target of databaseTargets('study room tests')) {
 			const names = (await r.store.readEvents(roomId, 0)).map((e) => e.name);
 			expect(names.filter((n) => n === 'room.paused').length).toBeGreaterThanOrEqual(1);
 			expect(names.filter((n) => n === 'member.outcome')).toHaveLength(2);
+			// The outcomes reach the participants table too (and are written before teardown).
+			let stored: Record<string, string> = {};
+			for (let i = 0; i < 50; i++) {
+				stored = await outcomes(ids);
+				if (Object.values(stored).every((o) => o === 'dropout/finished')) break;
+				await Bun.sleep(100);
+			}
+			expect(stored).toEqual({ [ids[0]!]: 'dropout/finished', [ids[1]!]: 'dropout/finished' });
 		});
 	});
 }
