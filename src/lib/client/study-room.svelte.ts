@@ -9,6 +9,7 @@
  */
 import { createContext } from 'svelte';
 import type { MemberView } from '../room/study';
+import type { GroupMetricData } from '../protocol';
 import { buildStudySocketUrl } from './study-socket-url';
 import { CommandError, RoomClient, type RoomClientOptions, type RoomStatus } from './room-client';
 
@@ -38,6 +39,7 @@ export class StudyRoom {
 	#viewSeq = $state(0);
 	#offsetMs = $state(0);
 	#clockSource = $state<'none' | 'joined' | 'ping'>('none');
+	#metric = $state<GroupMetricData | null>(null);
 	#bestRoundTrip = Infinity;
 	readonly #client: RoomClient;
 
@@ -57,6 +59,12 @@ export class StudyRoom {
 					this.#clockSource = 'joined';
 				}
 			},
+			onEphemeral: (message) => {
+				// The live group metric, published by the server each second on a group_metric stage.
+				if (message.from === 'system' && message.kind === 'metric') {
+					this.#metric = message.data as GroupMetricData;
+				}
+			},
 			onView: (message) => {
 				// Views arrive in seq order on one socket; after a reconnect the seq starts over
 				// from the replay, so only a view from an older seq on the same socket is stale.
@@ -74,6 +82,10 @@ export class StudyRoom {
 	/** Commands sent and not yet acknowledged. */
 	get pending(): number {
 		return this.#pending;
+	}
+	/** The latest live group metric (group_metric stages), or null. */
+	get metric(): GroupMetricData | null {
+		return this.#metric;
 	}
 	/** The latest member view, or null before the first one. */
 	get view(): MemberView | null {
