@@ -89,7 +89,8 @@ export default defineConfig({
 		builtServer('realtime', 4175),
 		builtServer('designer', 4176),
 		builtServer('media', 4177),
-		builtServer('journey', 4178)
+		builtServer('journey', 4178),
+		builtServer('open-room', 4179)
 	],
 	projects: [
 		{
@@ -121,6 +122,11 @@ export default defineConfig({
 			name: 'journey',
 			testMatch: 'journey.e2e.ts',
 			use: { baseURL: 'http://127.0.0.1:4178' }
+		},
+		{
+			name: 'open-room',
+			testMatch: 'open-room.e2e.ts',
+			use: { baseURL: 'http://127.0.0.1:4179' }
 		}
 	]
 });

@@ -1,18 +1,17 @@
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
 	createBlankStudy,
 	createQuestionItem,
 	createStage,
 	type StudyDefinition
 } from '../../src/lib/study';
+import { countPerMember, publishStudy, readRoomLog, signInResearcher } from './support/researcher';
 
 // Two participants take a dyad study's link: consent, instructions, the ready check, the
 // waiting room, then the stages in lockstep in their room (questionnaire, chat, group choice)
 // to the completion code. The researcher publishes through the API and reads the room's log.
 
 const CODE = 'C0DE42';
-
-const ADMIN = { name: 'Jo Journey', email: 'jo@journey.test', password: 'sturdy evening lantern' };
 
 function makeDyadStudy(): StudyDefinition {
 	const study = createBlankStudy('Journey e2e');
@@ -59,84 +58,6 @@ function makeDyadStudy(): StudyDefinition {
 	return study;
 }
 
-/**
- * First-run setup and a published study through the API; returns the study link's path and
- * the signed-in researcher's context.
- */
-async function publishStudy(
-	browser: Browser,
-	baseURL: string
-): Promise<{ link: string; researcher: BrowserContext }> {
-	const context = await browser.newContext({ baseURL });
-	const request = context.request;
-	const headers = { origin: baseURL };
-	const setup = await request.post('/setup', {
-		headers: { ...headers, accept: 'text/html' },
-		form: { ...ADMIN, confirm: ADMIN.password },
-		maxRedirects: 0
-	});
-	expect(setup.status()).toBe(303);
-	const created = await request.post('/api/studies', { headers, data: { title: 'Journey' } });
-	const { id } = (await created.json()) as { id: string };
-	const detail = (await (await request.get(`/api/studies/${id}`)).json()) as {
-		revision: number;
-		slug: string;
-	};
-	const saved = await request.put(`/api/studies/${id}`, {
-		headers,
-		data: { definition: makeDyadStudy(), revision: detail.revision }
-	});
-	expect(saved.ok()).toBe(true);
-	const published = await request.post(`/api/studies/${id}/publish`, { headers });
-	expect(published.status(), await published.text()).toBe(201);
-	return { link: `/s/${detail.slug}`, researcher: context };
-}
-
-/**
- * The researcher reads the room's whole log over their own socket (§8a) and counts the
- * `stage.submitted` events per member for `stageId`: the log is the record of every answer.
- */
-async function countSubmissions(
-	researcher: BrowserContext,
-	roomId: string,
-	stageId: string
-): Promise<Record<string, number>> {
-	const page = await researcher.newPage();
-	await page.goto('/');
-	const counts = await page.evaluate(
-		({ roomId, stageId }) =>
-			new Promise<Record<string, number>>((resolve, reject) => {
-				const url = new URL(`/realtime/rooms/${roomId}`, location.origin);
-				url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-				const socket = new WebSocket(url);
-				const counts: Record<string, number> = {};
-				let head = -1;
-				let last = 0;
-				const finish = () => {
-					socket.close();
-					resolve(counts);
-				};
-				socket.onopen = () => socket.send(JSON.stringify({ type: 'join', v: 1, lastSeq: 0 }));
-				socket.onerror = () => reject(new Error('socket error'));
-				socket.onmessage = (message) => {
-					const frame = JSON.parse(String(message.data));
-					if (frame.type === 'joined') head = frame.head;
-					const events = frame.type === 'event' ? [frame.event] : (frame.events ?? []);
-					for (const event of events) {
-						last = Math.max(last, event.seq);
-						if (event.name === 'stage.submitted' && event.payload.stageId === stageId) {
-							counts[event.payload.memberId] = (counts[event.payload.memberId] ?? 0) + 1;
-						}
-					}
-					if (head >= 0 && last >= head) finish();
-				};
-			}),
-		{ roomId, stageId }
-	);
-	await page.close();
-	return counts;
-}
-
 /** A participant from the link through the ready check, into the waiting room. */
 async function passReadyCheck(page: Page, link: string): Promise<void> {
 	await page.goto(link);
@@ -154,7 +75,8 @@ test('two participants run a dyad study in lockstep, from the link to the comple
 	browser
 }, testInfo) => {
 	const baseURL = testInfo.project.use.baseURL!;
-	const { link, researcher } = await publishStudy(browser, baseURL);
+	const researcher = await signInResearcher(browser, baseURL);
+	const { link } = await publishStudy(researcher, baseURL, makeDyadStudy());
 	const a = await browser.newContext({ baseURL });
 	const b = await browser.newContext({ baseURL });
 	const pageA = await a.newPage();
@@ -240,7 +162,169 @@ test('two participants run a dyad study in lockstep, from the link to the comple
 	}
 
 	// The double click stored one answer: one `stage.submitted` per member in the room's log.
-	const counts = await countSubmissions(researcher, roomA!, 'about');
+	const log = await readRoomLog(researcher, roomA!);
+	const counts = countPerMember(log, 'stage.submitted', (payload) => payload.stageId === 'about');
 	expect(Object.values(counts).sort()).toEqual([1, 1]);
+	// Every member ends with exactly one outcome.
+	expect(Object.values(countPerMember(log, 'member.outcome'))).toEqual([1, 1]);
 	await Promise.all([a.close(), b.close(), researcher.close()]);
+});
+
+const DROPOUT_CODE = 'DR0P77';
+
+/** Keeps only the stages `ids` of `study` (in their order), then a new end stage. */
+function keepStages(study: StudyDefinition, ids: readonly string[]): void {
+	const kept = study.stages.filter((stage) => ids.includes(stage.id));
+	expect(kept.map((stage) => stage.id)).toEqual(ids);
+	study.stages = [...kept, createStage('end', ids)];
+}
+
+/**
+ * A dyad whose one room stage pauses for 5 s when a member is gone, then ends the room with
+ * the `dropout` outcome: the clearest visible result (a message and its own code) for A.
+ */
+function makeDropoutStudy(): StudyDefinition {
+	const study = makeDyadStudy();
+	study.settings.title = 'Journey dropout e2e';
+	study.settings.outcomes.dropout.completionCode = DROPOUT_CODE;
+	keepStages(study, ['consent', 'instructions', 'about']);
+	study.stages[2]!.dropout = { policy: 'pause', countdownSeconds: 5, then: 'end' };
+	return study;
+}
+
+test('a participant closes the tab: the other sees the pause countdown, then the dropout end', async ({
+	browser
+}, testInfo) => {
+	// Presence grace (10 s) + countdown (5 s) + a 5 s heartbeat on the way in.
+	test.setTimeout(90_000);
+	const baseURL = testInfo.project.use.baseURL!;
+	const researcher = await signInResearcher(browser, baseURL);
+	const { link } = await publishStudy(researcher, baseURL, makeDropoutStudy());
+	const a = await browser.newContext({ baseURL });
+	const b = await browser.newContext({ baseURL });
+	const pageA = await a.newPage();
+	const pageB = await b.newPage();
+
+	await passReadyCheck(pageA, link);
+	await expect(pageA.getByRole('heading', { name: 'Waiting room' })).toBeVisible();
+	await passReadyCheck(pageB, link);
+	for (const page of [pageA, pageB]) {
+		await expect(page.getByRole('heading', { name: 'About you' })).toBeVisible({
+			timeout: 15_000
+		});
+		await expect(page.getByRole('status').filter({ hasText: 'Connected' })).toBeVisible();
+	}
+	const roomId = await pageA.locator('[data-room-id]').getAttribute('data-room-id');
+	expect(roomId).toBeTruthy();
+
+	// B closes the tab. Within the grace period nothing shows; after it, A's room pauses with a
+	// countdown for B to come back.
+	await pageB.close();
+	const pause = pageA.getByRole('status').filter({ hasText: 'Waiting for a member to come back' });
+	await expect(pause).toBeVisible({ timeout: 20_000 });
+	await expect(pause).toHaveText(/Waiting for a member to come back — \d+:\d\d/);
+	await expect(pageA.getByRole('button', { name: 'Submit answers' })).toBeVisible();
+
+	// B does not come back: the room ends with the dropout outcome and its code.
+	const outcome = pageA.locator('[data-outcome]');
+	await expect(outcome).toHaveAttribute('data-outcome', 'dropout', { timeout: 15_000 });
+	await expect(
+		pageA.getByText('The session ended early because too few people remained.')
+	).toBeVisible();
+	await expect(pageA.getByText(DROPOUT_CODE, { exact: true })).toBeVisible();
+	await expect(pause).toHaveCount(0);
+	await expect(pageA.getByRole('button', { name: 'Submit answers' })).toHaveCount(0);
+
+	// The log: the pause, then exactly one `dropout` outcome for each of the two members.
+	const log = await readRoomLog(researcher, roomId!);
+	const names = log.map((event) => event.name);
+	expect(names).toContain('room.paused');
+	expect(names.indexOf('room.paused')).toBeLessThan(names.indexOf('room.finished'));
+	const outcomes = log.filter((event) => event.name === 'member.outcome');
+	expect(outcomes.map((event) => event.payload.outcome)).toEqual(['dropout', 'dropout']);
+	expect(Object.values(countPerMember(log, 'member.outcome'))).toEqual([1, 1]);
+	await Promise.all([a.close(), b.close(), researcher.close()]);
+});
+
+const PILOT_CODE = 'P1L0T4';
+
+/** A 4-person matched study: consent → instructions → questionnaire → group choice → end. */
+function makeQuartetStudy(): StudyDefinition {
+	const study = makeDyadStudy();
+	study.settings.title = 'Journey pilot e2e';
+	study.settings.session = {
+		mode: 'matched',
+		groupSize: 4,
+		minGroupSize: 4,
+		lobbyTimeoutSeconds: 300
+	};
+	study.settings.outcomes.completed.completionCode = PILOT_CODE;
+	keepStages(study, ['consent', 'instructions', 'about', 'pick']);
+	// No time limit: bots leave a timed `first` stage to its timer (plan.ts), so with one they
+	// would not answer it at all. Untimed `first` is still a room stage, over once all submit.
+	study.stages[2]!.durationSeconds = null;
+	return study;
+}
+
+type BotRow = { participantId: string; outcome: string | null; answered: string[] };
+
+test('a researcher pilots a 4-person study alone with 3 bots', async ({ browser }, testInfo) => {
+	test.setTimeout(120_000);
+	const baseURL = testInfo.project.use.baseURL!;
+	const researcher = await signInResearcher(browser, baseURL);
+	const { id, link } = await publishStudy(researcher, baseURL, makeQuartetStudy());
+
+	// The editor's "Pilot with bots" panel suggests the other 3 seats.
+	const editor = await researcher.newPage();
+	await editor.goto(`/studies/${id}`);
+	await editor.getByText('Pilot with bots', { exact: true }).click();
+	await expect(editor.getByLabel('Number of bots')).toHaveValue('3');
+	await editor.getByRole('button', { name: 'Fill the other seats with bots' }).click();
+	await expect(editor.getByText('Started 3 bots.')).toBeVisible();
+	// The bots take the link on their own and wait for a fourth.
+	const summary = editor.getByRole('status').filter({ hasText: /bots?:/ });
+	await expect(async () => {
+		await editor.getByRole('button', { name: 'Check on the bots' }).click();
+		await expect(summary).toHaveText('3 bots: 3 waiting.', { timeout: 1_000 });
+	}).toPass({ timeout: 30_000 });
+
+	// The researcher takes the last seat as a participant, in a context of their own.
+	const participant = await browser.newContext({ baseURL });
+	const page = await participant.newPage();
+	await passReadyCheck(page, link);
+	await expect(page.getByRole('heading', { name: 'About you' })).toBeVisible({ timeout: 15_000 });
+	await expect(page.getByRole('status').filter({ hasText: 'Connected' })).toBeVisible();
+	await page.getByLabel('Favourite colour').fill('orange');
+	await page.getByRole('button', { name: 'Submit answers' }).click();
+
+	// The bots answer too: the group moves on once all four have.
+	await expect(page.getByRole('heading', { name: 'Pick together' })).toBeVisible({
+		timeout: 30_000
+	});
+	await page.getByRole('radio', { name: 'Option B' }).check();
+	await page.getByRole('button', { name: 'Choose' }).click();
+	await expect(page.getByText('Your choice: Option B')).toBeVisible();
+
+	await expect(page.getByText('Your completion code')).toBeVisible({ timeout: 30_000 });
+	await expect(page.getByText(PILOT_CODE, { exact: true })).toBeVisible();
+
+	// The bots finished too, each with one completed outcome and one answer per group stage.
+	await expect(async () => {
+		await editor.getByRole('button', { name: 'Check on the bots' }).click();
+		await expect(summary).toHaveText('3 bots: 3 finished (completed).', { timeout: 1_000 });
+	}).toPass({ timeout: 15_000 });
+	const listed = await researcher.request.get(`/api/studies/${id}/bots`);
+	const { bots } = (await listed.json()) as { bots: BotRow[] };
+	expect(bots).toHaveLength(3);
+	for (const bot of bots) {
+		expect(bot.outcome).toBe('completed');
+		expect(bot.answered.filter((stageId) => stageId === 'about')).toHaveLength(1);
+	}
+	const roomId = await page.locator('[data-room-id]').getAttribute('data-room-id');
+	const log = await readRoomLog(researcher, roomId!);
+	expect(Object.values(countPerMember(log, 'member.outcome'))).toEqual([1, 1, 1, 1]);
+	expect(
+		Object.values(countPerMember(log, 'stage.submitted', (payload) => payload.stageId === 'about'))
+	).toEqual([1, 1, 1, 1]);
+	await Promise.all([participant.close(), researcher.close()]);
 });

@@ -111,7 +111,14 @@ export type StudyRoomDecision =
  * Rejections of the server's own commands that only mean "nothing to do": another replica's
  * tick won, or presence/connection did not change. Dropped without logging or answering.
  */
-const SILENT_SYSTEM_REJECTIONS = new Set(['nothing_due', 'no_change', 'not_due', 'stale_advance']);
+// `already_member`: another replica admitted a late joiner to an open room first.
+const SILENT_SYSTEM_REJECTIONS = new Set([
+	'nothing_due',
+	'no_change',
+	'not_due',
+	'stale_advance',
+	'already_member'
+]);
 
 /** Decides one command against a study room. Pure. */
 export function decideStudyRoom(

@@ -521,11 +521,35 @@ export class LiveRoom {
 	/** A member's socket opened: they are connected, and back if they had been counted gone. */
 	#memberConnected(actor: CommandActor): void {
 		const memberId = this.#model.memberOf(this.#state, actor);
-		if (!memberId) return;
+		if (!memberId) {
+			void this.#admitLateJoiner(actor);
+			return;
+		}
 		clearTimeout(this.#graceTimers.get(memberId));
 		this.#graceTimers.delete(memberId);
 		this.#submitSystem('member.connection', { memberId, connected: true });
 		this.#submitSystem('member.presence', { memberId, present: true });
+	}
+
+	/**
+	 * Someone who joined an open room after it was formed (room_members has them, the room's
+	 * state not yet): `member.join` admits them through the log, so every replica agrees, then
+	 * they connect like anyone else. The upgrade already checked room_members.
+	 */
+	async #admitLateJoiner(actor: CommandActor): Promise<void> {
+		if (this.#model.kind !== 'study' || (actor.role !== 'participant' && actor.role !== 'bot')) {
+			return;
+		}
+		const member = await this.#deps.studyRooms?.findMember(this.id, actor.id);
+		if (!member) return;
+		this.#submitSystem('member.join', {
+			memberId: member.id,
+			role: member.role,
+			condition: member.condition,
+			isBot: member.isBot
+		});
+		this.#submitSystem('member.connection', { memberId: member.id, connected: true });
+		this.#submitSystem('member.presence', { memberId: member.id, present: true });
 	}
 
 	/** A member's last local socket closed: gone for others at once, absent after the grace. */

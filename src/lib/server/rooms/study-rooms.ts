@@ -29,6 +29,8 @@ export interface StudyRoomServices {
 	recordEffects(roomId: string, setup: StudyRoomSetup, events: RoomEvent[]): Promise<void>;
 	/** Whether `participantId` is a member of `roomId` (room_members). */
 	isMember(roomId: string, participantId: string): Promise<boolean>;
+	/** A member's room_members row (role, condition, bot flag), or null when not a member. */
+	findMember(roomId: string, participantId: string): Promise<NewStudyMember | null>;
 }
 
 /** Loads what a study room is built from: its version's definition and room_members rows. */
@@ -62,15 +64,22 @@ export async function loadStudyRoomSetup(
 		// Join order is the order views list members; the id breaks ties so every replica agrees.
 		.orderBy(asc(roomMembers.joinedAt), asc(roomMembers.participantId));
 	const definition = version.definition as StudyDefinition;
+	// Every replica must build the same initial state whenever it loads the room. An open room
+	// starts with whoever created it (joined in the same transaction); later joiners enter
+	// through `member.join` events in the log when their socket first connects.
+	const founders =
+		definition.settings.session.mode === 'open'
+			? rows.filter((row) => row.joinedAt.getTime() <= room.createdAt.getTime())
+			: rows;
 	return {
 		ok: true,
 		setup: {
 			studyId: room.studyId,
 			version: room.studyVersion,
 			definition,
-			members: rows.map(({ id, role, condition, isBot }) => ({ id, role, condition, isBot })),
+			members: founders.map(({ id, role, condition, isBot }) => ({ id, role, condition, isBot })),
 			// Every replica must build the same initial state, so the time comes from the rows.
-			formedAt: rows[0]?.joinedAt.getTime() ?? room.createdAt.getTime(),
+			formedAt: founders[0]?.joinedAt.getTime() ?? room.createdAt.getTime(),
 			startStageIndex: findRoomStartIndex(definition)
 		}
 	};
@@ -153,6 +162,26 @@ export async function isRoomMember(
 	return row !== undefined;
 }
 
+/** A member's row for `member.join`: role, condition and whether they are a bot. */
+async function findRoomMember(
+	db: Database,
+	roomId: string,
+	participantId: string
+): Promise<NewStudyMember | null> {
+	const [row] = await db
+		.select({
+			id: roomMembers.participantId,
+			role: roomMembers.role,
+			condition: roomMembers.condition,
+			isBot: participants.isBot
+		})
+		.from(roomMembers)
+		.innerJoin(participants, eq(participants.id, roomMembers.participantId))
+		.where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.participantId, participantId)))
+		.limit(1);
+	return row ?? null;
+}
+
 /** Tries before derived rows give up until the room is loaded again (which replays them). */
 const EFFECT_ATTEMPTS = 4;
 
@@ -161,6 +190,7 @@ export function createStudyRoomServices(db: Database): StudyRoomServices {
 	return {
 		loadSetup: (roomId) => loadStudyRoomSetup(db, roomId),
 		isMember: (roomId, participantId) => isRoomMember(db, roomId, participantId),
+		findMember: (roomId, participantId) => findRoomMember(db, roomId, participantId),
 		async recordEffects(roomId, setup, events) {
 			for (let attempt = 1; ; attempt++) {
 				try {
