@@ -10,10 +10,15 @@ import {
 	type Stage,
 	type StudyDefinition
 } from '../../src/lib/study';
-import { signUpFirstAdmin } from '../support/app';
-import { createPostgresDatabase } from '../support/databases';
 import { requireService } from '../support/services';
-import { startServer, temporaryDataDir, type RunningServer } from '../support/server';
+import {
+	createAdminApi,
+	publishStudy,
+	startStudyServer,
+	type AdminApi,
+	type StudyServer
+} from '../support/study-server';
+import { type RunningServer } from '../support/server';
 
 // Bots on the built server: started through the API in the server's own process, they take
 // the study link like participants (Start, pre-room stages, waiting room, room socket) and
@@ -71,29 +76,18 @@ const targets = [
 
 for (const target of targets) {
 	describe.skipIf(!target.available)(`bots on ${target.name}`, () => {
+		let setup: StudyServer;
 		let server: RunningServer;
 		let admin: string;
 		let sql: postgres.Sql | null = null;
-		const cleanups: (() => Promise<void> | void)[] = [];
+		let api: AdminApi;
 
 		beforeAll(async () => {
-			const data = temporaryDataDir();
-			cleanups.push(data.remove);
-			const env: Record<string, string> = { DATA_DIR: data.dir, LOG_LEVEL: 'warn' };
-			if (target.postgres) {
-				const database = await createPostgresDatabase(pg.available ? pg.url : '');
-				cleanups.push(database.drop);
-				env.DATABASE_URL = database.url;
-				sql = postgres(database.url, { max: 1, onnotice: () => {} });
-				cleanups.unshift(() => sql?.end());
-			}
-			server = await startServer(env);
-			admin = await signUpFirstAdmin(server);
+			setup = await startStudyServer(target.postgres && pg.available ? pg.url : null);
+			({ server, admin, sql } = setup);
+			api = createAdminApi(server, admin);
 		});
-		afterAll(async () => {
-			await server?.stop();
-			for (const cleanup of cleanups) await cleanup();
-		});
+		afterAll(() => setup?.stop());
 
 		async function call(method: string, path: string, body?: unknown): Promise<Response> {
 			return fetch(`${server.url}${path}`, {
@@ -107,20 +101,7 @@ for (const target of targets) {
 			});
 		}
 
-		async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-			const response = await call(method, path, body);
-			const text = await response.text();
-			if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-			return JSON.parse(text) as T;
-		}
-
-		async function publish(definition: StudyDefinition): Promise<{ id: string; slug: string }> {
-			const { id } = await api<{ id: string }>('POST', '/api/studies', { title: 'Bots' });
-			const detail = await api<{ revision: number; slug: string }>('GET', `/api/studies/${id}`);
-			await api('PUT', `/api/studies/${id}`, { definition, revision: detail.revision });
-			await api('POST', `/api/studies/${id}/publish`);
-			return { id, slug: detail.slug };
-		}
+		const publish = (definition: StudyDefinition) => publishStudy(api, definition, 'Bots');
 
 		const listBots = async (id: string) =>
 			(await api<{ bots: BotRow[] }>('GET', `/api/studies/${id}/bots`)).bots;

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import postgres from 'postgres';
 import { findStudyTemplate, type StudyDefinition } from '../../src/lib/study';
-import { signUpFirstAdmin } from '../support/app';
-import { createPostgresDatabase } from '../support/databases';
 import {
 	actOnStep,
 	joinStudy,
@@ -12,7 +10,14 @@ import {
 	type Step
 } from '../support/journey';
 import { requireService } from '../support/services';
-import { startServer, temporaryDataDir, type RunningServer } from '../support/server';
+import {
+	createAdminApi,
+	publishStudy,
+	startStudyServer,
+	type AdminApi,
+	type StudyServer
+} from '../support/study-server';
+import { type RunningServer } from '../support/server';
 
 // The two other ways into a room, on the built server: `open` mode (a participant starts a room
 // and others join with its invite code, up to the capacity) and `scheduled` mode (the runner
@@ -49,53 +54,20 @@ const targets = [
 
 for (const target of targets) {
 	describe.skipIf(!target.available)(`open and scheduled rooms on ${target.name}`, () => {
+		let setup: StudyServer;
 		let server: RunningServer;
 		let admin: string;
 		let sql: postgres.Sql | null = null;
-		const cleanups: (() => Promise<void> | void)[] = [];
+		let api: AdminApi;
 
 		beforeAll(async () => {
-			const data = temporaryDataDir();
-			cleanups.push(data.remove);
-			const env: Record<string, string> = { DATA_DIR: data.dir, LOG_LEVEL: 'warn' };
-			if (target.postgres) {
-				const database = await createPostgresDatabase(pg.available ? pg.url : '');
-				cleanups.push(database.drop);
-				env.DATABASE_URL = database.url;
-				sql = postgres(database.url, { max: 1, onnotice: () => {} });
-				cleanups.unshift(() => sql?.end());
-			}
-			server = await startServer(env);
-			admin = await signUpFirstAdmin(server);
+			setup = await startStudyServer(target.postgres && pg.available ? pg.url : null);
+			({ server, admin, sql } = setup);
+			api = createAdminApi(server, admin);
 		});
-		afterAll(async () => {
-			await server?.stop();
-			for (const cleanup of cleanups) await cleanup();
-		});
+		afterAll(() => setup?.stop());
 
-		async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-			const response = await fetch(`${server.url}${path}`, {
-				method,
-				headers: {
-					cookie: admin,
-					origin: server.origin,
-					...(body === undefined ? {} : { 'content-type': 'application/json' })
-				},
-				body: body === undefined ? undefined : JSON.stringify(body)
-			});
-			const text = await response.text();
-			if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-			return JSON.parse(text) as T;
-		}
-
-		/** Creates and publishes a study; returns its id and slug. */
-		async function publish(definition: StudyDefinition): Promise<{ id: string; slug: string }> {
-			const { id } = await api<{ id: string }>('POST', '/api/studies', { title: 'Modes' });
-			const detail = await api<{ revision: number; slug: string }>('GET', `/api/studies/${id}`);
-			await api('PUT', `/api/studies/${id}`, { definition, revision: detail.revision });
-			await api('POST', `/api/studies/${id}/publish`);
-			return { id, slug: detail.slug };
-		}
+		const publish = (definition: StudyDefinition) => publishStudy(api, definition, 'Modes');
 
 		const at = (): JourneyServer => ({ base: server.url, origin: server.origin });
 		const join = (slug: string) => joinStudy(at(), slug);

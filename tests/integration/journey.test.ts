@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import postgres from 'postgres';
 import { createBlankStudy, createStage, type StudyDefinition } from '../../src/lib/study';
-import { signUpFirstAdmin } from '../support/app';
 import {
 	actOnStep,
 	joinStudy,
@@ -11,9 +10,15 @@ import {
 	startParticipant,
 	type JourneyServer
 } from '../support/journey';
-import { createPostgresDatabase } from '../support/databases';
 import { requireService } from '../support/services';
-import { startServer, temporaryDataDir, type RunningServer } from '../support/server';
+import {
+	createAdminApi,
+	publishStudy,
+	startStudyServer,
+	type AdminApi,
+	type StudyServer
+} from '../support/study-server';
+import { type RunningServer } from '../support/server';
 
 // The participant's way in, on the built server: the study link, pre-room stages, the waiting
 // room and group formation (by the runner and right after joining), the lobby timeout.
@@ -47,53 +52,20 @@ const targets = [
 
 for (const target of targets) {
 	describe.skipIf(!target.available)(`participant journey on ${target.name}`, () => {
+		let setup: StudyServer;
 		let server: RunningServer;
 		let admin: string;
 		let sql: postgres.Sql | null = null;
-		const cleanups: (() => Promise<void> | void)[] = [];
+		let api: AdminApi;
 
 		beforeAll(async () => {
-			const data = temporaryDataDir();
-			cleanups.push(data.remove);
-			const env: Record<string, string> = { DATA_DIR: data.dir, LOG_LEVEL: 'warn' };
-			if (target.postgres) {
-				const database = await createPostgresDatabase(pg.available ? pg.url : '');
-				cleanups.push(database.drop);
-				env.DATABASE_URL = database.url;
-				sql = postgres(database.url, { max: 1, onnotice: () => {} });
-				cleanups.unshift(() => sql?.end());
-			}
-			server = await startServer(env);
-			admin = await signUpFirstAdmin(server);
+			setup = await startStudyServer(target.postgres && pg.available ? pg.url : null);
+			({ server, admin, sql } = setup);
+			api = createAdminApi(server, admin);
 		});
-		afterAll(async () => {
-			await server?.stop();
-			for (const cleanup of cleanups) await cleanup();
-		});
+		afterAll(() => setup?.stop());
 
-		async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-			const response = await fetch(`${server.url}${path}`, {
-				method,
-				headers: {
-					cookie: admin,
-					origin: server.origin,
-					...(body === undefined ? {} : { 'content-type': 'application/json' })
-				},
-				body: body === undefined ? undefined : JSON.stringify(body)
-			});
-			const text = await response.text();
-			if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-			return JSON.parse(text) as T;
-		}
-
-		/** Creates and publishes a study; returns its id and slug. */
-		async function publish(definition: StudyDefinition): Promise<{ id: string; slug: string }> {
-			const { id } = await api<{ id: string }>('POST', '/api/studies', { title: 'Journey' });
-			const detail = await api<{ revision: number; slug: string }>('GET', `/api/studies/${id}`);
-			await api('PUT', `/api/studies/${id}`, { definition, revision: detail.revision });
-			await api('POST', `/api/studies/${id}/publish`);
-			return { id, slug: detail.slug };
-		}
+		const publish = (definition: StudyDefinition) => publishStudy(api, definition, 'Journey');
 
 		async function countParticipants(studyId: string): Promise<number> {
 			const list = await api<{ studies: { id: string; participants: number }[] }>(
