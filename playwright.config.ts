@@ -90,7 +90,8 @@ export default defineConfig({
 		builtServer('designer', 4176),
 		builtServer('media', 4177),
 		builtServer('journey', 4178),
-		builtServer('open-room', 4179)
+		builtServer('open-room', 4179),
+		builtServer('coherence', 4180)
 	],
 	projects: [
 		{
@@ -127,6 +128,16 @@ export default defineConfig({
 			name: 'open-room',
 			testMatch: 'open-room.e2e.ts',
 			use: { baseURL: 'http://127.0.0.1:4179' }
+		},
+		{
+			name: 'coherence',
+			testMatch: 'coherence.e2e.ts',
+			use: { baseURL: 'http://127.0.0.1:4180' }
+		},
+		{
+			// Starts its own three replicas and HAProxy (Postgres and Redis from TEST_*_URL).
+			name: 'cluster',
+			testMatch: 'cluster.e2e.ts'
 		}
 	]
 });

@@ -129,6 +129,14 @@ export class StudyRoom {
 		return this.#run('goal.set', { stageId, text }, ['no_change']);
 	}
 
+	/**
+	 * Sends a device's R-R intervals as `signal.rr` telemetry: queued through outages and
+	 * stored once by id (PROTOCOL.md §8b). The room's group metric is computed from them.
+	 */
+	sendHeartBeats(intervalsMs: readonly number[], at: number): void {
+		this.#client.sendTelemetry([{ kind: 'signal.rr', t: at, value: [...intervalsMs] }]);
+	}
+
 	/** Closes the socket for good; call from the owning component's teardown. */
 	destroy(): void {
 		this.#client.close();

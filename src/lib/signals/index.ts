@@ -23,3 +23,9 @@ export {
 	type SignalSample
 } from './samples';
 export { synthesizeRrIntervals } from './synthetic';
+export {
+	encodeHeartRateMeasurement,
+	parseHeartRateMeasurement,
+	type HeartRateMeasurement,
+	type ParseHeartRateResult
+} from './heart-rate';

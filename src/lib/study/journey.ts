@@ -25,3 +25,16 @@ export function findRoomStartIndex(definition: StudyDefinition): number {
 export function listPreRoomStages(definition: StudyDefinition): Stage[] {
 	return definition.stages.slice(0, findRoomStartIndex(definition));
 }
+
+/**
+ * Whether participants need a heart-rate sensor: a `group_metric` stage computes coherence
+ * (from R-R intervals) or shows an R-R signal. Such studies offer a sensor connection before
+ * the waiting room and in the room.
+ */
+export function needsHeartRateSensor(definition: StudyDefinition): boolean {
+	return definition.stages.some(
+		(stage) =>
+			stage.type === 'group_metric' &&
+			(stage.content.metric === 'coherence' || /^(signal\.)?rr$/.test(stage.content.signal))
+	);
+}

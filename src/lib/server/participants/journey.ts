@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import {
 	listPreRoomStages,
+	needsHeartRateSensor,
 	resolveStageContent,
 	type Outcome,
 	type SessionMode,
@@ -27,6 +28,8 @@ export type JourneyStep =
 			needsCamera: boolean;
 			/** The study plays videos: say that they load in the room. */
 			needsMedia: boolean;
+			/** A group metric needs heart data: offer to connect a Bluetooth sensor. */
+			needsSensor: boolean;
 			/** Open mode: the participant may start a room of their own. */
 			canCreateRoom: boolean;
 	  }
@@ -45,6 +48,7 @@ export type JourneyStep =
 			roleName: string | null;
 			/** Open mode: the room's invite code, to share with others. */
 			inviteCode: string | null;
+			needsSensor: boolean;
 	  }
 	| { kind: 'outcome'; outcome: Outcome; completionCode: string; redirectUrl: string };
 
@@ -121,7 +125,8 @@ export async function describeJourneyStep(
 			roomId: participant.roomId,
 			role: participant.role,
 			roleName: role?.name ?? null,
-			inviteCode: open?.code ?? null
+			inviteCode: open?.code ?? null,
+			needsSensor: needsHeartRateSensor(definition)
 		};
 	}
 	const session = settings.session;
@@ -145,6 +150,7 @@ export async function describeJourneyStep(
 		mode: session.mode,
 		needsCamera: definition.stages.some((stage) => stage.type === 'conversation'),
 		needsMedia: definition.stages.some((stage) => stage.type === 'video'),
+		needsSensor: needsHeartRateSensor(definition),
 		canCreateRoom: session.mode === 'open' && session.participantsCreateRooms
 	};
 }

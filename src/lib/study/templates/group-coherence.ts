@@ -92,7 +92,8 @@ export const groupCoherence: StudyTemplate = {
 						metric: 'coherence',
 						signal: 'hrv',
 						min: 0,
-						max: 1,
+						// Coherence scores run 0–100 (bands: 0–40 low, 40–60 medium, 60–100 high).
+						max: 100,
 						markdown: ACTIVE
 					}
 				),
