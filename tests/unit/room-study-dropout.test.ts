@@ -225,3 +225,56 @@ describe('open rooms', () => {
 		expect(room.state.members.b).toMatchObject({ isBot: true, present: true, joinedAt: T0 });
 	});
 });
+
+describe('incomplete stages', () => {
+	const incompleteOf = (room: TestRoom) =>
+		room.log.flatMap((e) =>
+			e.name === 'stage.incomplete'
+				? [`${e.payload.memberId}/${e.payload.stageId}/${e.payload.reason}`]
+				: []
+		);
+
+	test('a member who leaves mid-questionnaire has it marked incomplete, once, before the outcome', () => {
+		const room = new TestRoom(
+			makeStudy([
+				makeStage('questionnaire', 'q', {
+					advance: 'all_submitted',
+					dropout: { policy: 'continue', minMembers: 1 }
+				}),
+				makeStage('instructions', 'after', { advance: 'experimenter' })
+			]),
+			['a', 'b', 'c']
+		);
+		room.submit('a');
+		expect(leave(room, 'b')).toEqual(['member.presence', 'stage.incomplete', 'member.outcome']);
+		// a answered, b is gone: c's answer completes the barrier; nobody is marked twice.
+		room.submit('c');
+		expect(room.stageId).toBe('after');
+		expect(incompleteOf(room)).toEqual(['b/q/dropout']);
+	});
+
+	test('a stage timer ending before an answer marks it stage_ended; chat and instructions are not data', () => {
+		const room = new TestRoom(
+			makeStudy([
+				makeStage('instructions', 'read', { advance: 'timer', durationSeconds: 10 }),
+				makeStage('group_choice', 'pick', { advance: 'timer', durationSeconds: 10 }),
+				makeStage('chat', 'talk', { advance: 'experimenter' })
+			])
+		);
+		room.runTimersUntil(T0 + 10_000);
+		expect(room.stageId).toBe('pick');
+		room.ok(participant('a'), 'group_choice.pick', { stageId: 'pick', option: 'a' });
+		room.runTimersUntil(T0 + 20_000);
+		expect(room.stageId).toBe('talk');
+		expect(incompleteOf(room)).toEqual(['b/pick/stage_ended']);
+		room.ok(experimenter, 'room.end', { outcome: 'technical_error' });
+		expect(incompleteOf(room)).toEqual(['b/pick/stage_ended']);
+	});
+
+	test('the experimenter ending the room mid-questionnaire marks every unanswered member', () => {
+		const room = new TestRoom(makeStudy([makeStage('questionnaire', 'q')]), ['a', 'b', 'c']);
+		room.submit('b');
+		room.ok(experimenter, 'room.end', { outcome: 'technical_error' });
+		expect(incompleteOf(room)).toEqual(['a/q/technical_error', 'c/q/technical_error']);
+	});
+});

@@ -162,6 +162,53 @@ function checkOutcomes(room: TestRoom): void {
 	expect(room.names().filter((n) => n === 'room.finished').length).toBeLessThanOrEqual(1);
 }
 
+const DATA_STAGES = new Set(['consent', 'questionnaire', 'group_choice']);
+
+/**
+ * Every data stage a member was in ends for them with exactly one record: an answer, a consent
+ * declined, or `stage.incomplete`. Walks the log: who is in, and on which stage.
+ */
+function checkDataRecords(room: TestRoom): void {
+	const stages = room.state.definition.stages;
+	let index = 0;
+	const out = new Set<string>();
+	const answered = new Set<string>();
+	const incomplete = new Map<string, number>();
+	const declined = new Set<string>();
+	const leave = (memberId: string) => {
+		const stage = stages[index];
+		if (!stage || !DATA_STAGES.has(stage.type) || out.has(memberId)) return;
+		const key = `${memberId}/${stage.id}`;
+		const records =
+			Number(answered.has(key)) + (incomplete.get(key) ?? 0) + Number(declined.has(key));
+		expect({ key, records }).toEqual({ key, records: 1 });
+	};
+	for (const event of room.log) {
+		switch (event.name) {
+			case 'stage.submitted':
+			case 'group_choice.picked':
+				answered.add(`${event.payload.memberId}/${event.payload.stageId}`);
+				break;
+			case 'stage.incomplete': {
+				const key = `${event.payload.memberId}/${event.payload.stageId}`;
+				incomplete.set(key, (incomplete.get(key) ?? 0) + 1);
+				break;
+			}
+			case 'member.outcome':
+				if (event.payload.outcome === 'no_consent' && stages[index]?.type === 'consent') {
+					declined.add(`${event.payload.memberId}/${stages[index]!.id}`);
+				}
+				leave(event.payload.memberId);
+				out.add(event.payload.memberId);
+				break;
+			case 'stage.advanced':
+				for (const id of MEMBERS) leave(id);
+				index = event.payload.toIndex;
+				break;
+		}
+	}
+}
+
 describe('outcomes over random command sequences', () => {
 	test('every member ends with exactly one outcome', () => {
 		fc.assert(
@@ -179,6 +226,7 @@ describe('outcomes over random command sequences', () => {
 					checkOutcomes(room);
 					const logged = room.log.filter((e) => e.name === 'member.outcome').length;
 					expect(logged).toBe(MEMBERS.length);
+					checkDataRecords(room);
 				}
 			),
 			{ numRuns: 400 }

@@ -98,6 +98,9 @@ export function applyStudy(state: StudyRoomState, event: StudyEvent): StudyRoomS
 				members: updateMember(state, memberId, (m) => (m.outcome ? m : { ...m, outcome }))
 			};
 		}
+		case 'stage.incomplete':
+			// A record for the data; the room itself does not change.
+			return state;
 		case 'room.paused':
 			return { ...state, paused: { ...event.payload, missing: [...event.payload.missing] } };
 		case 'room.resumed': {

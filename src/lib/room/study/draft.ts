@@ -1,5 +1,6 @@
 import { applyStudy } from './apply';
 import type { StudyEvent } from './events';
+import { listIncompleteBefore } from './incomplete';
 import type { StudyRoomState } from './state';
 
 /**
@@ -21,8 +22,16 @@ export class EventDraft {
 		return this.#state;
 	}
 
-	/** Records an event and folds it into the draft state. */
+	/**
+	 * Records an event and folds it into the draft state. A stage ending for someone who did not
+	 * answer it is recorded first, here, so no rule that moves the room on can forget it.
+	 */
 	emit(event: StudyEvent): void {
+		for (const incomplete of listIncompleteBefore(this.#state, event)) this.#record(incomplete);
+		this.#record(event);
+	}
+
+	#record(event: StudyEvent): void {
 		this.events.push(event);
 		this.#state = applyStudy(this.#state, event);
 	}

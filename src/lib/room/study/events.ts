@@ -36,6 +36,14 @@ export type StudyEvent =
 	| { name: 'timer.block_started'; payload: TimerPosition & { stageId: string; at: number } }
 	| { name: 'member.outcome'; payload: { memberId: string; outcome: Outcome; at: number } }
 	| {
+			/**
+			 * A data stage ended for a member without their answer (incomplete.ts): the stage
+			 * moved on (`stage_ended`), or they got an outcome in the middle of it (its name).
+			 */
+			name: 'stage.incomplete';
+			payload: { stageId: string; memberId: string; reason: 'stage_ended' | Outcome; at: number };
+	  }
+	| {
 			name: 'room.paused';
 			payload: {
 				since: number;

@@ -46,7 +46,9 @@ export async function listStudyBots(
 			: await db
 					.select({ participantId: stageResponses.participantId, stageId: stageResponses.stageId })
 					.from(stageResponses)
-					.where(inArray(stageResponses.participantId, ids))
+					.where(
+						and(inArray(stageResponses.participantId, ids), eq(stageResponses.status, 'submitted'))
+					)
 					.orderBy(asc(stageResponses.stageIndex));
 	const bots = rows.map((row) => ({
 		participantId: row.id,

@@ -88,11 +88,13 @@ export async function loadStudyRoomSetup(
 type Submitted = { stageId: string; memberId: string; response: unknown; at: number };
 type Picked = { stageId: string; memberId: string; option: string; at: number };
 type MemberOutcome = { memberId: string; outcome: Outcome; at: number };
+type Incomplete = { stageId: string; memberId: string; reason: string; at: number };
 
 /**
  * Derives rows from committed events. Idempotent: a submission is inserted once (the primary
  * key is participant + stage), a group-choice pick keeps the latest by time whatever the order
- * rows arrive in, and an outcome is only written where none is set yet.
+ * rows arrive in, a data stage left unanswered gets an `incomplete` row, and an outcome is only
+ * written where none is set yet.
  */
 export async function recordStudyEffects(
 	db: Database,
@@ -138,6 +140,18 @@ export async function recordStudyEffects(
 				},
 				setWhere: sql`${stageResponses.submittedAt} <= excluded.submitted_at`
 			});
+	}
+	const incomplete = events.filter((e) => e.name === 'stage.incomplete');
+	if (incomplete.length > 0) {
+		await db
+			.insert(stageResponses)
+			.values(
+				incomplete.map((e) => {
+					const p = e.payload as Incomplete;
+					return { ...row(p, null), status: 'incomplete' as const, incompleteReason: p.reason };
+				})
+			)
+			.onConflictDoNothing();
 	}
 	for (const event of events.filter((e) => e.name === 'member.outcome')) {
 		const p = event.payload as MemberOutcome;

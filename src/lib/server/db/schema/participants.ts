@@ -134,7 +134,9 @@ export const openRooms = pgTable(
 
 /**
  * One row per participant and stage, for export. Unique on (participant, stage): a resent
- * submission never duplicates. `room_id` is null for stages run before the room (consent).
+ * submission never duplicates. `room_id` is null for stages run before the room (consent). A
+ * data stage that ended for a member without their answer has an `incomplete` row, so a tab
+ * closed mid-stage reads as "reached, not answered", never as a missing row.
  */
 export const stageResponses = pgTable(
 	'stage_responses',
@@ -149,7 +151,12 @@ export const stageResponses = pgTable(
 		version: integer('version').notNull(),
 		stageId: text('stage_id').notNull(),
 		stageIndex: integer('stage_index').notNull(),
-		response: jsonb('response').notNull(),
+		/** `incomplete`: the stage ended for the member without an answer (room/study/incomplete.ts). */
+		status: text('status').$type<'submitted' | 'incomplete'>().notNull().default('submitted'),
+		/** Null when submitted; else `stage_ended` or the outcome the member left with. */
+		incompleteReason: text('incomplete_reason'),
+		/** The answer; null for an incomplete stage. */
+		response: jsonb('response'),
 		clientId: text('client_id'),
 		submittedAt: timestamp('submitted_at', { withTimezone: true, precision: 3 }).notNull()
 	},
