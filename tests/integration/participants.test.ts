@@ -165,6 +165,60 @@ for (const target of databaseTargets('participants')) {
 			expect(none).toHaveLength(0);
 		});
 
+		test('a Prolific id enters once: another browser with it is refused, even at the same moment', async () => {
+			const on = await seedStudy(db, { prolific: true });
+			const params = { PROLIFIC_PID: 'pid-twice', STUDY_ID: 's', SESSION_ID: 'a' };
+			// Open the pool's connections first, so the eight really run side by side.
+			await Promise.all(Array.from({ length: 8 }, () => db.execute(sql`select pg_sleep(0.05)`)));
+			// Eight devices starting at the same moment: exactly one gets in.
+			const attempts = await Promise.all(
+				Array.from({ length: 8 }, (_, i) =>
+					enterStudy(db, {
+						slug: on.slug,
+						params: { ...params, SESSION_ID: `s${i}` },
+						now: new Date()
+					})
+				)
+			);
+			const results = attempts.map((r) => (r.ok ? 'created' : r.reason));
+			expect(results.filter((r) => r === 'created')).toHaveLength(1);
+			expect(results.filter((r) => r === 'already_started')).toHaveLength(7);
+			const inside = attempts.find((r) => r.ok);
+			// The browser that got in resumes with its cookie, Prolific id and all.
+			expect(
+				await enterStudy(db, {
+					slug: on.slug,
+					params,
+					existingToken: inside?.ok ? inside.token : '',
+					now: new Date()
+				})
+			).toMatchObject({
+				ok: true,
+				created: false,
+				participant: { id: inside?.ok ? inside.participant.id : '' }
+			});
+			// Another Prolific id, and the same id in another study, are new people.
+			expect(
+				await enterStudy(db, {
+					slug: on.slug,
+					params: { PROLIFIC_PID: 'pid-other' },
+					now: new Date()
+				})
+			).toMatchObject({ ok: true, created: true });
+			const elsewhere = await seedStudy(db, { prolific: true });
+			expect(await enterStudy(db, { slug: elsewhere.slug, params, now: new Date() })).toMatchObject(
+				{
+					ok: true,
+					created: true
+				}
+			);
+			const rows = await db
+				.select()
+				.from(participantExternalIds)
+				.where(eq(participantExternalIds.value, 'pid-twice'));
+			expect(rows).toHaveLength(2);
+		});
+
 		test('paused and closed studies take nobody new but resume who is in', async () => {
 			const paused = await seedStudy(db);
 			const inside = await enterStudy(db, { slug: paused.slug, isBot: true, now: new Date() });

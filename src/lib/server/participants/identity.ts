@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { generateSecureRandomString, hashSecret } from '../auth/tokens';
 import type { Database } from '../db';
 import { participantExternalIds, participants, type Participant } from '../db/schema';
@@ -25,7 +25,14 @@ export type EnterStudyResult =
 			created: boolean;
 			study: StudyEntry;
 	  }
-	| { ok: false; reason: 'not_found' | 'paused' | 'closed' };
+	/** `already_started`: this Prolific id already took part, from another browser or device. */
+	| { ok: false; reason: 'not_found' | 'paused' | 'closed' | 'already_started' };
+
+/**
+ * First key of the two-key advisory lock taken while a Prolific id enters a study (the second is
+ * `hashtext(study id + id)`), so two devices starting at once cannot both get in.
+ */
+const PROLIFIC_LOCK_SPACE = 727_711;
 
 /**
  * The participant behind a token in one study, or null. Looks up by the token's SHA-256 (the
@@ -68,7 +75,9 @@ export async function viewStudyEntry(
  * for this study (a `resume` link first, then the cookie) resumes that participant, never a
  * second one, even while the study is paused or closed (they are already in). Otherwise a new
  * participant is created with a fresh token — refused while the study is paused or closed.
- * Prolific ids go to `participant_external_ids` when the version captures them; the other
+ * Prolific ids go to `participant_external_ids` when the version captures them, and a
+ * `PROLIFIC_PID` that already entered the study is refused (`already_started`) rather than
+ * given a second participant: one person, one set of data. The other
  * parameters (never `resume`) are kept in `link_params`. After a `resume` link the caller sets
  * the cookie and redirects to the clean `/s/<slug>`, so the token leaves the address bar.
  */
@@ -93,7 +102,27 @@ export async function enterStudy(db: Database, input: EnterStudyInput): Promise<
 	if (study.status === 'closed') return { ok: false, reason: 'closed' };
 
 	const token = generateParticipantToken();
+	const prolificId = params.external.find((id) => id.name === 'PROLIFIC_PID')?.value;
 	const participant = await db.transaction(async (tx) => {
+		if (prolificId !== undefined) {
+			await tx.execute(
+				sql`select pg_advisory_xact_lock(${PROLIFIC_LOCK_SPACE}::int4, hashtext(${`${study.studyId}:${prolificId}`}::text))`
+			);
+			const [taken] = await tx
+				.select({ id: participants.id })
+				.from(participantExternalIds)
+				.innerJoin(participants, eq(participants.id, participantExternalIds.participantId))
+				.where(
+					and(
+						eq(participants.studyId, study.studyId),
+						eq(participantExternalIds.source, 'prolific'),
+						eq(participantExternalIds.name, 'PROLIFIC_PID'),
+						eq(participantExternalIds.value, prolificId)
+					)
+				)
+				.limit(1);
+			if (taken) return null;
+		}
 		const [row] = await tx
 			.insert(participants)
 			.values({
@@ -116,5 +145,6 @@ export async function enterStudy(db: Database, input: EnterStudyInput): Promise<
 		}
 		return row;
 	});
+	if (!participant) return { ok: false, reason: 'already_started' };
 	return { ok: true, participant, token, created: true, study };
 }
