@@ -19,7 +19,11 @@ export async function createBotParticipants(
 	const bots: { participantId: string; token: string }[] = [];
 	for (let index = 0; index < count; index++) {
 		const entered = await enterStudy(db, { slug, isBot: true, now });
-		if (!entered.ok) return { ok: false, reason: entered.reason };
+		if (!entered.ok) {
+			// Bots carry no Prolific id, so only the study's state can turn them away.
+			if (entered.reason === 'already_started') throw new Error('bot refused as a repeat');
+			return { ok: false, reason: entered.reason };
+		}
 		bots.push({ participantId: entered.participant.id, token: entered.token });
 	}
 	return { ok: true, bots };
