@@ -1,0 +1,33 @@
+/** Synchronized media: clock sync, playback schedule, playback control. Pure, isomorphic. */
+export {
+	ClockSync,
+	measureNtpSample,
+	nextPingDelayMs,
+	PING_BURST_INTERVAL_MS,
+	PING_BURST_SIZE,
+	PING_INTERVAL_MS,
+	type ClockEstimate,
+	type ClockSampleResult,
+	type NtpSample
+} from './clock';
+export {
+	PlaybackController,
+	type ControlPhase,
+	type ControllerInput,
+	type ControllerOptions,
+	type ControllerOutput,
+	type PlaybackAction,
+	type PlayerState,
+	type SeekReport
+} from './controller';
+export {
+	changeRateAt,
+	parsePlaybackSchedule,
+	pauseAt,
+	playAt,
+	PlaybackScheduleSchema,
+	seekTo,
+	targetMediaTime,
+	targetRateAt,
+	type PlaybackSchedule
+} from './schedule';
