@@ -5,6 +5,7 @@
  */
 import { appendChat } from './chat';
 import type { StudyEvent } from './events';
+import { createPlayback } from './playback';
 import { createStudyMember, type StudyMember, type StudyRoomState } from './state';
 import { firstTimerBlock } from './timer';
 
@@ -83,8 +84,26 @@ export function applyStudy(state: StudyRoomState, event: StudyEvent): StudyRoomS
 				stageIndex: toIndex,
 				stageStartedAt: at,
 				deadline,
-				timerBlock: stage && deadline !== null ? firstTimerBlock(stage) : null
+				timerBlock: stage && deadline !== null ? firstTimerBlock(stage) : null,
+				playback: createPlayback(stage, at)
 			};
+		}
+		case 'media.buffered': {
+			const playback = state.playback;
+			if (!playback || playback.stageId !== event.payload.stageId) return state;
+			return {
+				...state,
+				playback: { ...playback, buffered: [...playback.buffered, event.payload.memberId] }
+			};
+		}
+		case 'playback.scheduled': {
+			const playback = state.playback;
+			const { stageId, schedule, cause } = event.payload;
+			if (!playback || playback.stageId !== stageId) return state;
+			// Only the room's own pause is lifted by its resume.
+			const pausedByRoom =
+				cause === 'room_paused' ? true : cause === 'room_resumed' ? false : playback.pausedByRoom;
+			return { ...state, playback: { ...playback, schedule: { ...schedule }, pausedByRoom } };
 		}
 		case 'timer.block_started': {
 			const { round, index } = event.payload;

@@ -29,6 +29,13 @@ const Response = v.pipe(
 
 const MEMBER: StudyActorRole[] = ['participant', 'bot'];
 
+const MediaTime = v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(86_400));
+const PlaybackControlSchema = v.variant('action', [
+	v.strictObject({ stageId: Id, action: v.literal('play') }),
+	v.strictObject({ stageId: Id, action: v.literal('pause') }),
+	v.strictObject({ stageId: Id, action: v.literal('seek'), mediaTime: MediaTime })
+]);
+
 /** Payload schema and allowed senders of every study-room command. */
 export const STUDY_COMMANDS = {
 	/** A member's answer to the current stage (idempotent: a second one is `already_submitted`). */
@@ -79,6 +86,16 @@ export const STUDY_COMMANDS = {
 			condition: v.nullable(Id),
 			isBot: v.boolean()
 		})
+	},
+	/** The member's player has the video stage's media buffered enough to start. */
+	'media.buffered': {
+		from: MEMBER,
+		schema: v.strictObject({ stageId: Id })
+	},
+	/** Play, pause or seek the running video: the experimenter, or a role the stage allows. */
+	'playback.control': {
+		from: ['participant', 'bot', 'experimenter'] as StudyActorRole[],
+		schema: PlaybackControlSchema
 	},
 	'room.pause': { from: ['experimenter'] as StudyActorRole[], schema: v.strictObject({}) },
 	'room.resume': { from: ['experimenter'] as StudyActorRole[], schema: v.strictObject({}) },

@@ -2,15 +2,25 @@
  * When a replica should wake the room: it schedules one timer for `nextWakeup(state)` and sends
  * a `tick` then. Several replicas may all do so; the reducer makes only the first tick count.
  */
+import { nextPlaybackWakeup } from './playback';
 import { currentStage, type StudyRoomState } from './state';
 import { stageDurationMs, timerBlockEndOffset } from './timer';
 
 /**
  * The next server time (ms) at which a `tick` would change the room, or null when only a
- * command can: the pause countdown while paused (stage timers stand still), else the earlier of
- * the stage deadline and the end of the running timer block. A time in the past means "now".
+ * command can: the pause countdown while paused (stage timers stand still), else the earliest of
+ * the stage deadline, the end of the running timer block and a video's buffer deadline. A time
+ * in the past means "now".
  */
 export function nextWakeup(state: StudyRoomState): number | null {
+	const stageWakeup = nextStageWakeup(state);
+	const playbackWakeup = nextPlaybackWakeup(state);
+	if (playbackWakeup === null) return stageWakeup;
+	return stageWakeup === null ? playbackWakeup : Math.min(stageWakeup, playbackWakeup);
+}
+
+/** The stage's own deadlines: the pause countdown, the stage timer, the timer block. */
+function nextStageWakeup(state: StudyRoomState): number | null {
 	if (state.finished) return null;
 	const stage = currentStage(state);
 	// An end stage reached at formation: finish it (and log the outcomes) at once.

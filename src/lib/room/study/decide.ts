@@ -8,6 +8,7 @@ import { parseStudyCommand, type Actor, type StudyCommand } from './commands';
 import { expirePause, handleAbsence, handleReturn, resumeByExperimenter } from './dropout';
 import { EventDraft } from './draft';
 import type { StudyEvent } from './events';
+import { canControlPlayback, decideBuffered, decideControl } from './playback';
 import { fireStageDeadline, finishRoom, advanceStage, settleRoom } from './progress';
 import { currentStage, type StudyMember, type StudyRoomState } from './state';
 import { currentTimerBlock } from './timer';
@@ -121,6 +122,20 @@ function decideParsed(
 				command.name === 'chat.send'
 					? decideChat(draft, member.id, stageId, text)
 					: decideGoal(draft, member.id, stageId, text);
+			return decided && reject(decided.reason, decided.message);
+		}
+		case 'media.buffered': {
+			const member = findActiveMember(state, actor);
+			if ('ok' in member) return member;
+			const decided = decideBuffered(draft, member.id, command.payload.stageId);
+			return decided && reject(decided.reason, decided.message);
+		}
+		case 'playback.control': {
+			if (!canControlPlayback(state, actor)) {
+				return reject('control_not_allowed', 'Only the experimenter controls this video.');
+			}
+			const { stageId, ...control } = command.payload;
+			const decided = decideControl(draft, actor.id, stageId, control);
 			return decided && reject(decided.reason, decided.message);
 		}
 		case 'stage.advance': {

@@ -1,6 +1,7 @@
 import { applyStudy } from './apply';
 import type { StudyEvent } from './events';
 import { listIncompleteBefore } from './incomplete';
+import { listPlaybackFollowUps } from './playback';
 import type { StudyRoomState } from './state';
 
 /**
@@ -24,11 +25,16 @@ export class EventDraft {
 
 	/**
 	 * Records an event and folds it into the draft state. A stage ending for someone who did not
-	 * answer it is recorded first, here, so no rule that moves the room on can forget it.
+	 * answer it is recorded first, and what a pause or resume does to a playing video right
+	 * after, here, so no rule that moves the room on can forget either.
 	 */
 	emit(event: StudyEvent): void {
 		for (const incomplete of listIncompleteBefore(this.#state, event)) this.#record(incomplete);
 		this.#record(event);
+		// The room's pause and resume carry the video with them (playback.ts).
+		for (const followUp of listPlaybackFollowUps(this.#state, event, this.now)) {
+			this.#record(followUp);
+		}
 	}
 
 	#record(event: StudyEvent): void {

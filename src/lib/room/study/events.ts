@@ -2,7 +2,9 @@
  * The events a study room logs. Every time an event needs is in its payload (decided once, at
  * decide time), so folding the log again anywhere gives the same state whatever the commit time.
  */
+import type { PlaybackSchedule } from '../../sync/schedule';
 import type { Outcome } from '../../study';
+import type { PlaybackCause } from './playback';
 import type { ChatMessage } from './chat';
 import type { NewStudyMember, PauseReason } from './state';
 import type { TimerPosition } from './timer';
@@ -54,6 +56,18 @@ export type StudyEvent =
 	  }
 	| { name: 'room.resumed'; payload: { at: number; pausedMs: number } }
 	| { name: 'room.finished'; payload: { at: number; outcome: Outcome } }
+	| { name: 'media.buffered'; payload: { stageId: string; memberId: string; at: number } }
+	| {
+			/** The video's schedule from now on; `by` is who controlled it (null: the room). */
+			name: 'playback.scheduled';
+			payload: {
+				stageId: string;
+				schedule: PlaybackSchedule;
+				cause: PlaybackCause;
+				by: string | null;
+				at: number;
+			};
+	  }
 	| { name: 'chat.sent'; payload: ChatMessage }
 	| { name: 'goal.set'; payload: { stageId: string; memberId: string; text: string; at: number } };
 

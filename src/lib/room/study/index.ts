@@ -13,3 +13,9 @@ export * from './view';
 export { MAX_GOAL_LENGTH, MAX_RECENT_CHAT, TIMER_CHAT_MAX_LENGTH } from './chat';
 export type { ChatMessage, SharedGoal } from './chat';
 export { currentTimerBlock, stageDurationMs, timerBlockAt, type TimerPosition } from './timer';
+export {
+	START_LEAD_MS,
+	type PlaybackCause,
+	type PlaybackControl,
+	type StudyPlayback
+} from './playback';

@@ -6,6 +6,7 @@
 import type { Outcome, Stage } from '../../study';
 import type { EventDraft } from './draft';
 import type { AdvanceCause } from './events';
+import { startPlaybackWhenReady } from './playback';
 import { currentStage, listActiveMembers, type StudyRoomState } from './state';
 import { deadlineForStage } from './timer';
 
@@ -84,6 +85,8 @@ export function settleRoom(draft: EventDraft, emptyOutcome: Outcome): void {
 		return;
 	}
 	if (draft.state.paused || finishAtEndStage(draft)) return;
+	// Someone leaving may leave only buffered members, or the buffer deadline may have passed.
+	startPlaybackWhenReady(draft);
 	const stage = currentStage(draft.state);
 	if (!stage) {
 		finishRoom(draft, 'completed');

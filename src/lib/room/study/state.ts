@@ -5,6 +5,7 @@
  */
 import type { Outcome, StudyDefinition } from '../../study';
 import type { ChatMessage, SharedGoal } from './chat';
+import { createPlayback, type StudyPlayback } from './playback';
 import { deadlineForStage, firstTimerBlock, type TimerPosition } from './timer';
 
 /** One seat in the room: a participant or a bot, with the role and condition assigned at formation. */
@@ -68,6 +69,8 @@ export type StudyRoomState = {
 	chatCount?: number;
 	/** stage id → member id → that member's shared goal line (latest wins). */
 	goals?: Record<string, Record<string, SharedGoal>>;
+	/** The current video stage's playback (playback.ts); null or absent elsewhere. */
+	playback?: StudyPlayback | null;
 };
 
 export type NewStudyMember = {
@@ -121,7 +124,8 @@ export function createStudyRoomState(input: {
 		finished: null,
 		chat: [],
 		chatCount: 0,
-		goals: {}
+		goals: {},
+		playback: createPlayback(stage, now)
 	};
 }
 

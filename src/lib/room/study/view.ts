@@ -4,7 +4,9 @@
  * with its completion code and redirect. Other members' answers never leave the server; only a
  * group choice shown live reveals who picked what.
  */
+import type { PlaybackSchedule } from '../../sync/schedule';
 import { completionUrlFor, resolveStageContent, type Outcome, type Stage } from '../../study';
+import { canControlPlayback } from './playback';
 import { currentStage, listActiveMembers, type StudyRoomState } from './state';
 import type { TimerPosition } from './timer';
 
@@ -36,6 +38,20 @@ export type MemberView = {
 	chat?: ViewChatMessage[];
 	/** The current stage's shared goal lines, in member join order; empty when none. */
 	goals?: ViewGoal[];
+	/** On a video stage: the schedule to steer to (null until the start), who is buffered. */
+	playback?: ViewPlayback | null;
+};
+
+export type ViewPlayback = {
+	schedule: PlaybackSchedule | null;
+	/** Present members still in who reported the media buffered, and how many those are. */
+	buffered: number;
+	of: number;
+	youBuffered: boolean;
+	/** Server ms at which the start goes ahead without everyone. */
+	bufferDeadline: number;
+	/** This member may play, pause and seek (a control role of a watch party). */
+	canControl: boolean;
 };
 
 /** A chat message as a member sees it: `author` is a stable per-room label, `mine` their own. */
@@ -51,6 +67,21 @@ export type ViewGoal = { author: string; mine: boolean; text: string; at: number
 /** "Member 2": the position in the room, which says nothing about the participant. */
 function labelMembers(state: StudyRoomState): Map<string, string> {
 	return new Map(Object.keys(state.members).map((id, index) => [id, `Member ${index + 1}`]));
+}
+
+/** The current video stage's playback as member `memberId` sees it; null on other stages. */
+function viewPlayback(state: StudyRoomState, memberId: string): ViewPlayback | null {
+	const playback = state.playback;
+	if (!playback) return null;
+	const waitingFor = listActiveMembers(state).filter((m) => m.present);
+	return {
+		schedule: playback.schedule,
+		buffered: waitingFor.filter((m) => playback.buffered.includes(m.id)).length,
+		of: waitingFor.length,
+		youBuffered: playback.buffered.includes(memberId),
+		bufferDeadline: playback.bufferDeadline,
+		canControl: canControlPlayback(state, { id: memberId, role: 'participant' })
+	};
 }
 
 /** The room as member `memberId` sees it, or null when they are not a member. */
@@ -111,6 +142,7 @@ export function memberView(state: StudyRoomState, memberId: string): MemberView 
 			})),
 		goals: Object.keys(state.members)
 			.filter((id) => stageGoals[id] && stageGoals[id].text !== '')
-			.map((id) => ({ ...author(id), text: stageGoals[id]!.text, at: stageGoals[id]!.at }))
+			.map((id) => ({ ...author(id), text: stageGoals[id]!.text, at: stageGoals[id]!.at })),
+		playback: viewPlayback(state, member.id)
 	};
 }
