@@ -31,3 +31,21 @@ export {
 	targetRateAt,
 	type PlaybackSchedule
 } from './schedule';
+export {
+	nearestRankPercentile,
+	RatingSampleSchema,
+	summarizeRatings,
+	summarizeSyncQuality,
+	SYNC_PHASES,
+	SYNC_QUALITY_INTERVAL_S,
+	SYNC_QUALITY_KIND,
+	SyncQualitySampleSchema,
+	VIDEO_RATING_KIND,
+	type MemberSample,
+	type Percentiles,
+	type RatingSample,
+	type RatingSummary,
+	type SyncPhase,
+	type SyncQualitySample,
+	type SyncQualitySummary
+} from './quality';
