@@ -280,5 +280,22 @@ for (const target of targets) {
 			expect(byToken.status).toBe(200);
 			expect(await byToken.json()).toEqual(expected);
 		});
+
+		test("a study room's socket tickets need edit access (view: observer only; none: 404)", async () => {
+			const mint = (cookie: string, role: string) =>
+				fetch(`${server.url}/api/rooms/${roomId}/tickets`, {
+					method: 'POST',
+					headers: { cookie, origin: server.origin, 'content-type': 'application/json' },
+					body: JSON.stringify({ role })
+				});
+			// Ben has view access since the test above; Cy has none.
+			const cy = await signUp('cy@sync.test', 'Cy');
+			expect((await mint(cy, 'observer')).status).toBe(404);
+			const asParticipant = await mint(ben, 'participant');
+			expect(asParticipant.status).toBe(403);
+			expect(await asParticipant.json()).toMatchObject({ error: 'observer_only' });
+			expect((await mint(ben, 'observer')).status).toBe(201);
+			expect((await mint(rhea, 'participant')).status).toBe(201);
+		});
 	});
 }

@@ -1,10 +1,12 @@
 import { desc, eq } from 'drizzle-orm';
 import * as v from 'valibot';
+import type { SessionUser } from '../auth/sessions';
 import { generateSecureRandomString } from '../auth/tokens';
 import type { Database } from '../db';
 import { rooms, users } from '../db/schema';
 import { EventStore } from '../realtime/event-store';
 import { getTicketKey, signTicket, TICKET_TTL_MS } from '../realtime/tickets';
+import { canEditStudy, loadStudyForUser } from '../studies/access';
 
 export const NewRoomInput = v.object({
 	kind: v.optional(
@@ -44,16 +46,32 @@ export async function createSandboxRoom(
 export type IssuedTicket = { ticket: string; actor: string; expiresAt: number; path: string };
 
 export type IssueTicketResult =
-	{ ok: true; issued: IssuedTicket } | { ok: false; reason: 'room_not_found' };
+	| { ok: true; issued: IssuedTicket }
+	| { ok: false; reason: 'room_not_found' }
+	/** A study room, and the user may only view the study: observer tickets only. */
+	| { ok: false; reason: 'observer_only' };
 
-/** Mints a short-lived ticket to open a room's socket as `actor`. */
+/**
+ * Mints a short-lived ticket to open a room's socket as `actor`. A study room's ticket speaks
+ * for anyone in it, so it needs edit access to the study (view access: observer tickets only);
+ * a study the user cannot see is "not found", like a room that does not exist.
+ */
 export async function issueRoomTicket(
 	db: Database,
+	user: Pick<SessionUser, 'id' | 'role'>,
 	roomId: string,
 	input: TicketInput,
 	now: number
 ): Promise<IssueTicketResult> {
-	if (!(await new EventStore(db).findRoom(roomId))) return { ok: false, reason: 'room_not_found' };
+	const room = await new EventStore(db).findRoom(roomId);
+	if (!room) return { ok: false, reason: 'room_not_found' };
+	if (room.studyId) {
+		const study = await loadStudyForUser(db, user, room.studyId);
+		if (!study) return { ok: false, reason: 'room_not_found' };
+		if (!canEditStudy(study.access) && input.role !== 'observer') {
+			return { ok: false, reason: 'observer_only' };
+		}
+	}
 	const actor = input.actor ?? `p-${generateSecureRandomString().slice(0, 12)}`;
 	const expiresAt = now + TICKET_TTL_MS;
 	const ticket = signTicket(await getTicketKey(db), { roomId, actor, role: input.role, expiresAt });

@@ -11,7 +11,18 @@ export const POST: RequestHandler = async ({ locals, params, request }) => {
 	if (!auth.ok) return problemResponse(auth.problem);
 	const body = await readJsonBody(request, TicketInput);
 	if (!body.ok) return problemResponse(body.problem);
-	const result = await issueRoomTicket(await getDatabase(), params.id, body.data, Date.now());
+	const result = await issueRoomTicket(
+		await getDatabase(),
+		auth.user,
+		params.id,
+		body.data,
+		Date.now()
+	);
+	if (!result.ok && result.reason === 'observer_only') {
+		return problemResponse(
+			problem(403, 'observer_only', 'You can view this study: observer tickets only.')
+		);
+	}
 	if (!result.ok) return problemResponse(problem(404, 'room_not_found', 'No such room.'));
 	return Response.json(result.issued, { status: 201 });
 };
