@@ -91,7 +91,8 @@ export default defineConfig({
 		builtServer('media', 4177),
 		builtServer('journey', 4178),
 		builtServer('open-room', 4179),
-		builtServer('coherence', 4180)
+		builtServer('coherence', 4180),
+		builtServer('video-sync', 4181)
 	],
 	projects: [
 		{
@@ -133,6 +134,11 @@ export default defineConfig({
 			name: 'coherence',
 			testMatch: 'coherence.e2e.ts',
 			use: { baseURL: 'http://127.0.0.1:4180' }
+		},
+		{
+			name: 'video-sync',
+			testMatch: 'video-sync.e2e.ts',
+			use: { baseURL: 'http://127.0.0.1:4181' }
 		},
 		{
 			// Starts its own three replicas and HAProxy (Postgres and Redis from TEST_*_URL).

@@ -53,6 +53,23 @@ describe('planStageAction', () => {
 		});
 	});
 
+	test('a video stage: reports buffered at once (no player to wait for), then answers', () => {
+		const video = stageOf('video');
+		const playback = {
+			schedule: null,
+			buffered: 0,
+			of: 2,
+			youBuffered: false,
+			bufferDeadline: 30_000,
+			canControl: false
+		};
+		expect(plan(viewOf(video, { playback }))).toEqual({ kind: 'buffered', stageId: video.id });
+		expect(plan(viewOf(video, { playback: { ...playback, youBuffered: true } }))).toMatchObject({
+			kind: 'submit',
+			stageId: video.id
+		});
+	});
+
 	test('does nothing once submitted, paused, finished, at the end or with an outcome', () => {
 		const stage = stageOf('instructions');
 		expect(plan(viewOf(stage, { youSubmitted: true })).kind).toBe('none');

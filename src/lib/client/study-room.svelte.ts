@@ -3,15 +3,18 @@
  * cookie authenticates the socket), with the member view the server sends (§8a of
  * docs/PROTOCOL.md) as runes, and the member commands as methods that settle on the ack.
  *
- * Server time for countdowns comes from clock pings (`ping`/`pong`, NTP-style): after every
- * join a few samples are taken and the one with the smallest round trip wins. Until the first
- * pong, the `serverTime` of `joined` is the rough estimate.
+ * Server time for countdowns and the synchronized video comes from clock pings (`ping`/`pong`,
+ * NTP-style) through `ServerClock`: a burst when the socket opens, then one a second, filtered
+ * by `$lib/sync`'s clock sync. Until the first good pong, the `serverTime` of `joined` is the
+ * rough estimate.
  */
 import { createContext } from 'svelte';
 import type { MemberView } from '../room/study';
 import type { GroupMetricData } from '../protocol';
 import { buildStudySocketUrl } from './study-socket-url';
 import { CommandError, RoomClient, type RoomClientOptions, type RoomStatus } from './room-client';
+import { ServerClock } from './server-clock';
+import type { TelemetryInput } from './telemetry-queue';
 
 export type StudyRoomOptions = Pick<RoomClientOptions, 'WebSocket' | 'heartbeatMs'> & {
 	slug: string;
@@ -22,9 +25,6 @@ export type StudyRoomOptions = Pick<RoomClientOptions, 'WebSocket' | 'heartbeatM
 
 /** How a member command ended: committed (or already committed), or refused with a reason. */
 export type CommandResult = { ok: true } | { ok: false; reason: string; message: string };
-
-// Samples per join: enough to skip one delayed by a busy tab, few enough to be free.
-const CLOCK_SAMPLES = 3;
 
 /** The client clock pings are measured with (RoomClient's default). */
 function clientNow(): number {
@@ -37,11 +37,11 @@ export class StudyRoom {
 	#pending = $state(0);
 	#view = $state.raw<MemberView | null>(null);
 	#viewSeq = $state(0);
-	#offsetMs = $state(0);
-	#clockSource = $state<'none' | 'joined' | 'ping'>('none');
+	/** The `joined` estimate (server time in the frame minus our clock), until pings answer. */
+	#joinedOffsetMs: number | null = null;
 	#metric = $state<GroupMetricData | null>(null);
-	#bestRoundTrip = Infinity;
 	readonly #client: RoomClient;
+	readonly #clock: ServerClock;
 
 	constructor(options: StudyRoomOptions) {
 		this.#client = new RoomClient({
@@ -51,13 +51,11 @@ export class StudyRoom {
 			onStatus: (status) => {
 				this.#status = status;
 				this.#pending = this.#client.pending;
-				if (status === 'open') void this.#measureClock();
+				if (status === 'open') this.#clock.start();
+				else this.#clock.stop();
 			},
 			onJoined: (info) => {
-				if (this.#clockSource !== 'ping') {
-					this.#offsetMs = info.serverTime - clientNow();
-					this.#clockSource = 'joined';
-				}
+				this.#joinedOffsetMs = info.serverTime - clientNow();
 			},
 			onEphemeral: (message) => {
 				// The live group metric, published by the server each second on a group_metric stage.
@@ -73,6 +71,7 @@ export class StudyRoom {
 				this.#viewSeq = message.seq;
 			}
 		});
+		this.#clock = new ServerClock({ ping: () => this.#client.ping(), now: clientNow });
 		this.#client.connect();
 	}
 
@@ -94,18 +93,17 @@ export class StudyRoom {
 	get viewSeq(): number {
 		return this.#viewSeq;
 	}
-	/** Server clock minus client clock, in ms. */
-	get clockOffsetMs(): number {
-		return this.#offsetMs;
-	}
-	/** Where the offset comes from: a ping sample, or the rough `joined` estimate. */
-	get clockSource(): 'none' | 'joined' | 'ping' {
-		return this.#clockSource;
+	/** The clock estimate (offset, drift, uncertainty) from pings; `synced: false` before. */
+	get clock(): ServerClock {
+		return this.#clock;
 	}
 
-	/** The server's clock now, in ms since the epoch (not reactive: read it on a tick). */
-	serverNow(): number {
-		return clientNow() + this.#offsetMs;
+	/**
+	 * The server's clock at client time `at` (now by default), in ms since the epoch: the ping
+	 * estimate, else the `joined` one, else our own clock. Not reactive: read it on a tick.
+	 */
+	serverNow(at = clientNow()): number {
+		return this.#clock.serverNow(at) ?? at + (this.#joinedOffsetMs ?? 0);
 	}
 
 	/** Submits the current stage's answer; "already submitted" counts as saved. */
@@ -137,8 +135,27 @@ export class StudyRoom {
 		this.#client.sendTelemetry([{ kind: 'signal.rr', t: at, value: [...intervalsMs] }]);
 	}
 
+	/** The player has the video stage's media buffered (the start waits for everyone). */
+	reportBuffered(stageId: string): Promise<CommandResult> {
+		return this.#run('media.buffered', { stageId }, ['no_change']);
+	}
+
+	/** Play, pause or seek the stage's video (the experimenter, or a control role). */
+	controlPlayback(
+		stageId: string,
+		control: { action: 'play' } | { action: 'pause' } | { action: 'seek'; mediaTime: number }
+	): Promise<CommandResult> {
+		return this.#run('playback.control', { stageId, ...control }, ['no_change']);
+	}
+
+	/** Queues telemetry samples (ratings, sync reports): batched, resent, stored once by id. */
+	sendTelemetry(samples: readonly TelemetryInput[]): void {
+		this.#client.sendTelemetry(samples);
+	}
+
 	/** Closes the socket for good; call from the owning component's teardown. */
 	destroy(): void {
+		this.#clock.stop();
 		this.#client.close();
 	}
 
@@ -155,18 +172,6 @@ export class StudyRoom {
 			return { ok: false, reason: error.reason, message: error.message };
 		} finally {
 			this.#pending = this.#client.pending;
-		}
-	}
-
-	async #measureClock(): Promise<void> {
-		for (let i = 0; i < CLOCK_SAMPLES; i++) {
-			const sample = await this.#client.ping();
-			if (!sample.ok) return;
-			if (sample.roundTripMs <= this.#bestRoundTrip) {
-				this.#bestRoundTrip = sample.roundTripMs;
-				this.#offsetMs = sample.offsetMs;
-				this.#clockSource = 'ping';
-			}
 		}
 	}
 }

@@ -11,7 +11,9 @@ export type BotAction =
 	| { kind: 'none' }
 	| { kind: 'submit'; stageId: string; response: StageResponse }
 	| { kind: 'pick'; stageId: string; option: string }
-	| { kind: 'chat'; stageId: string; text: string };
+	| { kind: 'chat'; stageId: string; text: string }
+	/** A video stage: a bot has no player, so it is "buffered" at once and never holds the start. */
+	| { kind: 'buffered'; stageId: string };
 
 export type BotMemory = {
 	/** Stage ids the bot already chatted on (one message each is enough for a pilot). */
@@ -59,6 +61,9 @@ export function planStageAction(
 ): BotAction {
 	const stage = view.stage;
 	if (!stage || view.finished || view.outcome !== null || view.paused) return { kind: 'none' };
+	if (stage.type === 'video' && view.playback && !view.playback.youBuffered) {
+		return { kind: 'buffered', stageId: stage.id };
+	}
 	if (stage.type === 'group_choice') {
 		const values = stage.content.options.map((option) => option.value);
 		if (values.length === 0) return { kind: 'none' };

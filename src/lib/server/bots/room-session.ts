@@ -92,6 +92,14 @@ export function runRoomSession(
 						payload: { stageId: action.stageId, option: action.option }
 					});
 					return;
+				case 'buffered':
+					send({
+						type: 'command',
+						id,
+						name: 'media.buffered',
+						payload: { stageId: action.stageId }
+					});
+					return;
 				case 'chat':
 					chatted.add(action.stageId);
 					send({
