@@ -2,7 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { createBlankStudy, createStage, type StudyDefinition } from '../../src/lib/study';
+import {
+	createBlankStudy,
+	createStage,
+	findStudyTemplate,
+	type StudyDefinition
+} from '../../src/lib/study';
 import { openActor, type Actor } from './support/actors';
 import { countPerMember, publishStudy, readRoomLog, signInResearcher } from './support/researcher';
 import { makeSyncClip } from './support/sync-clip';
@@ -207,6 +212,191 @@ test('two participants watch a clip in sync, rate it, and their data lands', asy
 			)
 			.join(' | ')
 	});
+	for (const actor of actors) expect(actor.cspErrors).toEqual([]);
+	await Promise.all([...actors.map((actor) => actor.context.close()), researcher.close()]);
+});
+
+/** Creates a study from a template through the API (video templates get the demo clip). */
+async function createFromTemplate(
+	researcher: BrowserContext,
+	baseURL: string,
+	templateId: string
+): Promise<{ id: string; definition: StudyDefinition }> {
+	const created = await researcher.request.post('/api/studies', {
+		headers: { origin: baseURL },
+		data: { templateId }
+	});
+	expect(created.status(), await created.text()).toBe(201);
+	const { id } = (await created.json()) as { id: string };
+	const detail = (await (await researcher.request.get(`/api/studies/${id}`)).json()) as {
+		draft: StudyDefinition;
+	};
+	return { id, definition: detail.draft };
+}
+
+test('the hyperscanning template end to end: consent, the video in sync with ratings, the questionnaire', async ({
+	browser
+}, testInfo) => {
+	test.setTimeout(150_000);
+	const baseURL = testInfo.project.use.baseURL!;
+	const researcher = await signInResearcher(browser, baseURL);
+	const { definition } = await createFromTemplate(researcher, baseURL, 'hyperscanning-video');
+	definition.settings.outcomes.completed.completionCode = CODE;
+	const { link } = await publishStudy(researcher, baseURL, definition);
+
+	const actors: Actor[] = [];
+	const people = [
+		await openActor(browser, baseURL, actors),
+		await openActor(browser, baseURL, actors)
+	];
+	for (const { page } of people) {
+		await page.goto(link);
+		await page.getByRole('button', { name: 'Start' }).click();
+		await page.getByRole('button', { name: 'I agree to take part' }).click();
+		await page.getByRole('button', { name: "I'm ready" }).click();
+		await page.getByRole('button', { name: 'Turn on sound' }).click();
+		await page.getByRole('button', { name: 'Continue to the waiting room' }).click();
+	}
+	for (const { page } of people) {
+		await expect(
+			page.getByRole('status').filter({ hasText: /Move the slider|Playing/ })
+		).toBeVisible({
+			timeout: 30_000
+		});
+	}
+	await Promise.all(people.map(({ page }) => recordFrames(page)));
+	await people[0]!.page.waitForTimeout(4_000);
+	const [framesA, framesB] = await Promise.all(people.map(({ page }) => readFrames(page)));
+	const offsets = pairwiseOffsetsMs(framesA!, framesB!);
+	expect(offsets.length).toBeGreaterThan(20);
+	testInfo.annotations.push({
+		type: 'pairwise offset (demo clip)',
+		description: `median ${offsets[Math.floor(offsets.length / 2)]!.toFixed(1)} ms over ${offsets.length} frames`
+	});
+	expect(offsets[Math.floor(offsets.length / 2)]!).toBeLessThan(34);
+
+	// The clip (15 s) ends; each answers the questionnaire on their own.
+	for (const { page } of people) {
+		await expect(page.getByRole('heading', { name: 'About the video' })).toBeVisible({
+			timeout: 30_000
+		});
+		await page
+			.getByRole('group', { name: 'Overall, the video was engaging.' })
+			.getByRole('radio', { name: '6' })
+			.check();
+		await page
+			.getByRole('group', { name: /sharing the experience/ })
+			.getByRole('radio', { name: '5' })
+			.check();
+		await page.getByRole('radio', { name: 'I watched all of it closely' }).check();
+		await page.getByRole('radio', { name: 'No', exact: true }).check();
+		await page.getByRole('button', { name: 'Submit answers' }).click();
+	}
+	for (const { page } of people) {
+		await expect(page.getByText(CODE, { exact: true })).toBeVisible({ timeout: 15_000 });
+	}
+	const roomId = (await people[0]!.page.locator('[data-room-id]').getAttribute('data-room-id'))!;
+	const log = await readRoomLog(researcher, roomId);
+	expect(
+		Object.values(countPerMember(log, 'stage.submitted', (p) => p.stageId === 'questionnaire'))
+	).toEqual([1, 1]);
+	expect(Object.values(countPerMember(log, 'member.outcome'))).toEqual([1, 1]);
+	const report = (await (
+		await researcher.request.get(`/api/rooms/${roomId}/sync-quality`)
+	).json()) as {
+		members: { samples: number }[];
+		ratings: { samples: number }[];
+	};
+	expect(report.members.filter((m) => m.samples >= 3)).toHaveLength(2);
+	expect(report.ratings.filter((r) => r.samples >= 20)).toHaveLength(2);
+	for (const actor of actors) expect(actor.cspErrors).toEqual([]);
+	await Promise.all([...actors.map((actor) => actor.context.close()), researcher.close()]);
+});
+
+test("a watch party's host pauses and seeks for everyone; guests follow", async ({
+	browser
+}, testInfo) => {
+	test.setTimeout(120_000);
+	const baseURL = testInfo.project.use.baseURL!;
+	const researcher = await signInResearcher(browser, baseURL);
+	// The template as it is, minus its conversation stage (LiveKit is not configured here).
+	const { definition } = await createFromTemplate(researcher, baseURL, 'watch-party');
+	definition.stages = definition.stages.filter((stage) => stage.type !== 'conversation');
+	const { link } = await publishStudy(researcher, baseURL, definition);
+	expect(findStudyTemplate('watch-party')).toBeDefined();
+
+	const actors: Actor[] = [];
+	const [host, guest] = [
+		await openActor(browser, baseURL, actors),
+		await openActor(browser, baseURL, actors)
+	];
+	const ready = async (page: Page) => {
+		await page.goto(link);
+		await page.getByRole('button', { name: 'Start' }).click();
+		await page.getByRole('button', { name: 'Turn on sound' }).click();
+	};
+	await ready(host.page);
+	await host.page.getByRole('button', { name: 'Start a new room' }).click();
+	const code = (await host.page
+		.getByText('Invite others with the code')
+		.locator('strong')
+		.textContent())!;
+	await ready(guest.page);
+	await guest.page.getByLabel('Invite code').fill(code);
+	await guest.page.getByRole('button', { name: 'Join room' }).click();
+	for (const { page } of [host, guest]) {
+		await expect(page.getByRole('button', { name: 'Join the party' })).toBeVisible({
+			timeout: 15_000
+		});
+		await expect(page.getByRole('status').getByText('Connected', { exact: true })).toBeVisible();
+	}
+	for (const { page } of [host, guest])
+		await page.getByRole('button', { name: 'Join the party' }).click();
+
+	for (const { page } of [host, guest]) {
+		await expect(page.getByRole('status').filter({ hasText: 'Playing.' })).toBeVisible({
+			timeout: 30_000
+		});
+	}
+	// Only the host has the controls.
+	await expect(guest.page.getByRole('group', { name: 'Playback for everyone' })).toHaveCount(0);
+	await host.page.getByRole('button', { name: 'Pause for everyone' }).click();
+	for (const { page } of [host, guest]) {
+		await expect(page.getByRole('status').filter({ hasText: 'Paused.' })).toBeVisible();
+	}
+	const pausedAt = () => guest.page.evaluate(() => document.querySelector('video')!.currentTime);
+	const first = await pausedAt();
+	await guest.page.waitForTimeout(1_000);
+	expect(await pausedAt()).toBeCloseTo(first, 1);
+
+	// The host drags to 2 s: both players stand there, then play on together.
+	const slider = host.page.getByRole('slider', { name: 'Position' });
+	await slider.fill('2');
+	for (const { page } of [host, guest]) {
+		await expect
+			.poll(() => page.evaluate(() => document.querySelector('video')!.currentTime), {
+				timeout: 5_000
+			})
+			.toBeCloseTo(2, 1);
+	}
+	await host.page.getByRole('button', { name: 'Play for everyone' }).click();
+	for (const { page } of [host, guest]) {
+		await expect(page.getByRole('status').filter({ hasText: 'Playing.' })).toBeVisible();
+	}
+	await Promise.all([recordFrames(host.page), recordFrames(guest.page)]);
+	await host.page.waitForTimeout(3_000);
+	const offsets = pairwiseOffsetsMs(await readFrames(host.page), await readFrames(guest.page));
+	expect(offsets.length).toBeGreaterThan(20);
+	expect(offsets[Math.floor(offsets.length / 2)]!).toBeLessThan(34);
+	const roomId = (await host.page.locator('[data-room-id]').getAttribute('data-room-id'))!;
+	const controls = (await readRoomLog(researcher, roomId)).filter(
+		(e) => e.name === 'playback.scheduled' && e.payload.cause === 'control'
+	);
+	expect(controls.map((e) => (e.payload.schedule as { playing: boolean }).playing)).toEqual([
+		false,
+		false,
+		true
+	]);
 	for (const actor of actors) expect(actor.cspErrors).toEqual([]);
 	await Promise.all([...actors.map((actor) => actor.context.close()), researcher.close()]);
 });
