@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { PROTOCOL_VERSION } from '../../src/lib/protocol';
 import type { Database } from '../../src/lib/server/db/database';
 import {
 	participants,
+	roomEvents,
 	roomMembers,
 	rooms,
 	stageResponses,
@@ -209,6 +210,33 @@ for (const target of databaseTargets('study room tests')) {
 			const log2 = await a.store.readEvents(roomId, 0);
 			expect(log2.filter((e) => e.name === 'member.outcome')).toHaveLength(2);
 			expect(log2.filter((e) => e.name === 'room.finished')).toHaveLength(1);
+		});
+
+		test('server commands with an id (webhooks) commit once, even sent to two replicas at once', async () => {
+			const { roomId } = await seedRoom(db, dyadStudy({ policy: 'end' }));
+			const network = createLocalNetwork();
+			const [a, b] = [replica(network), replica(network)];
+			const record = { kind: 'participant_joined', identity: 'p-x', at: Date.now() };
+			const results = await Promise.all([
+				a.hub.submitServerCommand(roomId, 'av.record', record, 'WH_1'),
+				b.hub.submitServerCommand(roomId, 'av.record', record, 'WH_1'),
+				a.hub.submitServerCommand(roomId, 'av.record', record, 'WH_1')
+			]);
+			expect(results.every((r) => r.ok)).toBe(true);
+			const seqs = new Set(results.map((r) => (r.ok ? r.seq : -1)));
+			expect(seqs.size).toBe(1);
+			const logged = await db
+				.select({ seq: roomEvents.seq })
+				.from(roomEvents)
+				.where(and(eq(roomEvents.roomId, roomId), eq(roomEvents.name, 'av.recorded')));
+			expect(logged).toHaveLength(1);
+			// Refusals come back as results, and nothing is logged for them.
+			expect(
+				await a.hub.submitServerCommand(roomId, 'av.record', { kind: 'nope' }, 'WH_2')
+			).toMatchObject({ ok: false, reason: 'invalid_command' });
+			expect(
+				await a.hub.submitServerCommand('no-such-room', 'av.record', record, 'WH_3')
+			).toMatchObject({ ok: false, reason: 'room_not_found' });
 		});
 
 		test('a reconnect within the grace period has no effect; a longer absence ends the room', async () => {

@@ -350,3 +350,25 @@ describe('submissions and consent', () => {
 		room.rejects(experimenter, 'room.end', { outcome: 'completed' }, 'room_finished');
 	});
 });
+
+describe('audio/video records', () => {
+	test('av.record is logged as av.recorded, from the server only, also after the room finished', () => {
+		const room = new TestRoom(makeStudy([makeStage('instructions', 'hello')]));
+		const joined = { kind: 'participant_joined', identity: 'a', at: T0 + 5 };
+		room.rejects(participant('a'), 'av.record', joined, 'forbidden');
+		room.rejects(system, 'av.record', { ...joined, extra: 1 }, 'invalid_command');
+		expect(room.ok(system, 'av.record', joined)).toEqual(['av.recorded']);
+		room.ok(experimenter, 'room.end', { outcome: 'completed' });
+		const ended = {
+			kind: 'egress_ended',
+			egressId: 'EG_1',
+			stageId: 'talk',
+			file: 's3://bucket/room.mp4',
+			status: 'EGRESS_COMPLETE',
+			error: null,
+			at: T0 + 9
+		};
+		expect(room.ok(system, 'av.record', ended)).toEqual(['av.recorded']);
+		room.rejects(experimenter, 'room.pause', {}, 'room_finished');
+	});
+});

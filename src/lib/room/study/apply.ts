@@ -118,7 +118,8 @@ export function applyStudy(state: StudyRoomState, event: StudyEvent): StudyRoomS
 			};
 		}
 		case 'stage.incomplete':
-			// A record for the data; the room itself does not change.
+		case 'av.recorded':
+			// Records for the data; the room itself does not change.
 			return state;
 		case 'room.paused':
 			return { ...state, paused: { ...event.payload, missing: [...event.payload.missing] } };

@@ -29,6 +29,43 @@ const Response = v.pipe(
 
 const MEMBER: StudyActorRole[] = ['participant', 'bot'];
 
+const Text = (max: number) => v.pipe(v.string(), v.maxLength(max));
+/**
+ * What LiveKit reported about the room's audio/video (webhooks) and what the server did about
+ * recording (egress): facts for the data, logged once each, never a change to the experiment.
+ */
+const AvRecord = v.variant('kind', [
+	v.strictObject({
+		kind: v.picklist(['participant_joined', 'participant_left']),
+		identity: Text(128),
+		at: ServerTime
+	}),
+	v.strictObject({
+		kind: v.literal('track_published'),
+		identity: Text(128),
+		trackSid: Text(128),
+		source: Text(32),
+		at: ServerTime
+	}),
+	v.strictObject({
+		kind: v.picklist(['egress_started', 'egress_ended']),
+		egressId: Text(128),
+		stageId: v.nullable(Id),
+		/** Where the file goes (S3 key or path), as the egress reports it. */
+		file: v.nullable(Text(1000)),
+		status: Text(64),
+		error: v.nullable(Text(1000)),
+		at: ServerTime
+	}),
+	v.strictObject({
+		kind: v.literal('recording_failed'),
+		stageId: Id,
+		message: Text(1000),
+		at: ServerTime
+	})
+]);
+export type AvRecordPayload = v.InferOutput<typeof AvRecord>;
+
 const MediaTime = v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(86_400));
 const PlaybackControlSchema = v.variant('action', [
 	v.strictObject({ stageId: Id, action: v.literal('play') }),
@@ -97,6 +134,8 @@ export const STUDY_COMMANDS = {
 		from: ['participant', 'bot', 'experimenter'] as StudyActorRole[],
 		schema: PlaybackControlSchema
 	},
+	/** A LiveKit webhook or recording fact, sent by the server with the webhook/egress id. */
+	'av.record': { from: ['system'] as StudyActorRole[], schema: AvRecord },
 	'room.pause': { from: ['experimenter'] as StudyActorRole[], schema: v.strictObject({}) },
 	'room.resume': { from: ['experimenter'] as StudyActorRole[], schema: v.strictObject({}) },
 	'room.end': {

@@ -35,7 +35,8 @@ export function decideStudy(
 ): StudyDecision {
 	const parsed = parseStudyCommand(actor, command.name, command.payload);
 	if (!parsed.ok) return parsed;
-	if (state.finished) {
+	// A recording's end is reported after the room that stopped it finished: still its data.
+	if (state.finished && parsed.command.name !== 'av.record') {
 		if (parsed.command.name === 'tick') return reject('nothing_due', 'The room has finished.');
 		return reject('room_finished', 'This study session has ended.');
 	}
@@ -190,6 +191,9 @@ function decideParsed(
 			});
 			return null;
 		}
+		case 'av.record':
+			draft.emit({ name: 'av.recorded', payload: command.payload });
+			return null;
 		case 'room.pause':
 			if (state.paused) return reject('already_paused', 'The room is already paused.');
 			draft.emit({

@@ -4,6 +4,7 @@
  */
 import type { PlaybackSchedule } from '../../sync/schedule';
 import type { Outcome } from '../../study';
+import type { AvRecordPayload } from './commands';
 import type { PlaybackCause } from './playback';
 import type { ChatMessage } from './chat';
 import type { NewStudyMember, PauseReason } from './state';
@@ -68,6 +69,7 @@ export type StudyEvent =
 				at: number;
 			};
 	  }
+	| { name: 'av.recorded'; payload: AvRecordPayload }
 	| { name: 'chat.sent'; payload: ChatMessage }
 	| { name: 'goal.set'; payload: { stageId: string; memberId: string; text: string; at: number } };
 

@@ -12,7 +12,13 @@ import { roomTopic, type Connection, type Transport } from './connection';
 import type { EventStore } from './event-store';
 import { GroupCommitter } from './group-commit';
 import type { StudyRoomServices } from '../rooms/study-rooms';
-import { LiveRoom, logFailure, PRESENCE_GRACE_MS, type BusRoomMessage } from './live-room';
+import {
+	LiveRoom,
+	logFailure,
+	PRESENCE_GRACE_MS,
+	type BusRoomMessage,
+	type ServerCommandResult
+} from './live-room';
 import type { RealtimeMetrics } from './metrics';
 import type { CommandActor } from './room-model';
 import type { EnqueueResult, TelemetryWriter } from './telemetry-writer';
@@ -268,6 +274,24 @@ export class RealtimeHub {
 			const message: BusRoomMessage = { k: 'sig', actor, samples };
 			this.#options.bus.publish(roomTopic(roomId), JSON.stringify(message));
 		}
+		return result;
+	}
+
+	/**
+	 * Runs one of the server's own commands with an id in `roomId` (loading the room here if
+	 * needed; it unloads again when idle), exactly once by id across replicas: the log's unique
+	 * (room, actor, id) index settles a race with another replica.
+	 */
+	async submitServerCommand(
+		roomId: string,
+		name: string,
+		payload: unknown,
+		id: string
+	): Promise<ServerCommandResult> {
+		const room = await this.#activate(roomId);
+		if (!room) return { ok: false, reason: 'room_not_found', message: 'No such room.' };
+		const result = await room.submitServer(name, payload, id);
+		if (room.memberCount === 0) this.#scheduleUnload(roomId);
 		return result;
 	}
 

@@ -65,7 +65,13 @@ type QueuedCommand = {
 	id?: string;
 	name: string;
 	payload: unknown;
+	/** A server command someone awaits (a webhook): told how it ended, after the commit. */
+	settle?: (result: ServerCommandResult) => void;
 };
+
+/** How one of the server's own commands with an id ended (`submitServer`). */
+export type ServerCommandResult =
+	{ ok: true; seq: number } | { ok: false; reason: string; message: string };
 
 /** What the bus carries for a room. */
 export type BusRoomMessage =
@@ -287,6 +293,17 @@ export class LiveRoom {
 		this.#enqueue({ member, actor: member.auth.actor, id, name, payload });
 	}
 
+	/**
+	 * Runs one of the server's own commands carrying an id (a LiveKit webhook's id, an egress
+	 * id), exactly once by that id like any client command; resolves after the commit.
+	 */
+	submitServer(name: string, payload: unknown, id: string): Promise<ServerCommandResult> {
+		if (this.#disposed) {
+			return Promise.resolve({ ok: false, reason: 'unavailable', message: 'Room unloaded.' });
+		}
+		return new Promise((settle) => this.#enqueue({ actor: SYSTEM, id, name, payload, settle }));
+	}
+
 	/** Queues one of the server's own commands (ticks, connection, presence). */
 	#submitSystem(name: string, payload: unknown): void {
 		if (this.#disposed) return;
@@ -325,6 +342,9 @@ export class LiveRoom {
 		});
 		for (const member of new Set(batch.flatMap((command) => command.member ?? []))) {
 			member.close(CloseCode.InternalError, 'commit failed; resend after reconnecting');
+		}
+		for (const { settle } of batch) {
+			settle?.({ ok: false, reason: 'commit_failed', message: (error as Error).message });
 		}
 	}
 
@@ -432,8 +452,18 @@ export class LiveRoom {
 	/** Acks and rejections go out after the commit and after the events were fanned out. */
 	#answer(batch: QueuedCommand[], outcomes: Outcome[], committed: RoomEvent[]): void {
 		if (this.#model.kind === 'study') this.#scheduleWakeup();
-		batch.forEach(({ member, id }, i) => {
+		batch.forEach(({ member, id, settle }, i) => {
 			const outcome = outcomes[i]!;
+			if (settle) {
+				if (outcome.kind === 'rejected') {
+					settle({ ok: false, reason: outcome.reason, message: outcome.message });
+				} else if (outcome.kind === 'silent') {
+					settle({ ok: false, reason: 'nothing_to_do', message: 'Nothing to do.' });
+				} else {
+					const seq = outcome.kind === 'ack' ? outcome.seq : committed[outcome.index]!.seq;
+					settle({ ok: true, seq });
+				}
+			}
 			// The server's own commands have nobody to answer; "nothing to do" is not news.
 			if (!member || id === undefined || outcome.kind === 'silent') return;
 			if (outcome.kind === 'rejected') {
