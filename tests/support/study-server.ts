@@ -16,8 +16,14 @@ export type StudyServer = {
 	stop(): Promise<void>;
 };
 
-/** Starts it; `postgresUrl` is the service URL to create a database on (Postgres only). */
-export async function startStudyServer(postgresUrl: string | null): Promise<StudyServer> {
+/**
+ * Starts it; `postgresUrl` is the service URL to create a database on (Postgres only), `extraEnv`
+ * more settings (e.g. LiveKit's).
+ */
+export async function startStudyServer(
+	postgresUrl: string | null,
+	extraEnv: Record<string, string> = {}
+): Promise<StudyServer> {
 	const cleanups: (() => Promise<unknown> | void)[] = [];
 	const data = temporaryDataDir();
 	cleanups.push(data.remove);
@@ -31,7 +37,7 @@ export async function startStudyServer(postgresUrl: string | null): Promise<Stud
 		sql = connection;
 		cleanups.unshift(() => connection.end());
 	}
-	const server = await startServer(env);
+	const server = await startServer({ ...env, ...extraEnv });
 	return {
 		server,
 		admin: await signUpFirstAdmin(server),

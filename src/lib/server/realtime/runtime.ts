@@ -1,7 +1,10 @@
 import type { WebSocketHandler } from 'bun';
+import type { AvRecordPayload } from '../../room/study';
 import { findLiveSessionIds, touchSessions } from '../auth/sessions';
 import type { Env } from '../config/env';
 import type { Database } from '../db';
+import { createEgressApi } from '../livekit/egress';
+import { manageRecordings } from '../livekit/recording';
 import { log } from '../log';
 import { createBus, type Bus } from './bus';
 import { createBunTransport, createWebSocketHandler, type SocketData } from './bun-adapter';
@@ -40,6 +43,18 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 	const transport = createBunTransport();
 	const telemetry = new TelemetryWriter(db, metrics);
 	telemetry.start();
+	// Recordings submit their facts back into rooms through the hub, created just below.
+	const late: { hub?: RealtimeHub } = {};
+	const livekit = env.livekit;
+	const recordings = livekit && {
+		db,
+		egress: createEgressApi(livekit),
+		submit: (roomId: string, record: AvRecordPayload, id: string) =>
+			late.hub
+				? late.hub.submitServerCommand(roomId, 'av.record', record, id)
+				: Promise.resolve({ ok: false as const, reason: 'unavailable', message: 'No hub.' }),
+		now: () => Date.now()
+	};
 	const hub = new RealtimeHub({
 		store: new EventStore(db),
 		bus,
@@ -47,8 +62,13 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 		telemetry,
 		metrics,
 		replayLimit: env.realtimeReplayLimit,
-		studyRooms: createStudyRoomServices(db)
+		studyRooms: createStudyRoomServices(db, {
+			afterEffects: recordings
+				? (roomId, setup, events) => manageRecordings(recordings, roomId, setup, events)
+				: undefined
+		})
 	});
+	late.hub = hub;
 
 	let checking = false;
 	const checkSessions = async () => {

@@ -199,8 +199,16 @@ async function findRoomMember(
 /** Tries before derived rows give up until the room is loaded again (which replays them). */
 const EFFECT_ATTEMPTS = 4;
 
+/** Effects beyond the database: recordings of conversation stages (when LiveKit is set up). */
+export type StudyRoomEffectHooks = {
+	afterEffects?: (roomId: string, setup: StudyRoomSetup, events: RoomEvent[]) => Promise<void>;
+};
+
 /** The study-room services over one database, with retries for the derived rows. */
-export function createStudyRoomServices(db: Database): StudyRoomServices {
+export function createStudyRoomServices(
+	db: Database,
+	hooks: StudyRoomEffectHooks = {}
+): StudyRoomServices {
 	return {
 		loadSetup: (roomId) => loadStudyRoomSetup(db, roomId),
 		isMember: (roomId, participantId) => isRoomMember(db, roomId, participantId),
@@ -208,7 +216,8 @@ export function createStudyRoomServices(db: Database): StudyRoomServices {
 		async recordEffects(roomId, setup, events) {
 			for (let attempt = 1; ; attempt++) {
 				try {
-					return await recordStudyEffects(db, roomId, setup, events);
+					await recordStudyEffects(db, roomId, setup, events);
+					break;
 				} catch (error) {
 					if (attempt >= EFFECT_ATTEMPTS) {
 						log.error('study_room.effects_failed', {
@@ -220,6 +229,12 @@ export function createStudyRoomServices(db: Database): StudyRoomServices {
 					await Bun.sleep(50 * 2 ** attempt);
 				}
 			}
+			await hooks.afterEffects?.(roomId, setup, events).catch((error: unknown) => {
+				log.error('study_room.after_effects_failed', {
+					room: roomId,
+					error: (error as Error).message
+				});
+			});
 		}
 	};
 }
