@@ -1,11 +1,23 @@
+import { getEnv } from './config/env';
 import { getDatabaseHandle } from './db';
+import { createLiveKitService } from './livekit/service';
 import { getRealtime } from './realtime/runtime';
 
 // A probe must answer quickly even when the database hangs.
 const CHECK_TIMEOUT_MS = 2_000;
 
 export type CheckResult = { ok: true; ms: number } | { ok: false; error: string };
-export type Readiness = { ready: boolean; degraded: boolean; checks: Record<string, CheckResult> };
+export type Readiness = {
+	/** The database answers: the replica can serve. */
+	ready: boolean;
+	/** A check other than the database failed (bus, LiveKit): serving, with less. */
+	degraded: boolean;
+	/** `database` always; `bus` when a realtime runtime runs; `livekit` when it is configured. */
+	checks: Record<string, CheckResult>;
+};
+
+/** A LiveKit room name nobody uses: listing only it keeps the probe's answer empty. */
+const LIVEKIT_PROBE_ROOM = 'ensemble-readiness-probe';
 
 async function timed(check: () => Promise<void>): Promise<CheckResult> {
 	const started = performance.now();
@@ -36,13 +48,34 @@ function checkBus(): CheckResult | undefined {
 }
 
 /**
+ * LiveKit's server API, when configured: a room listing that proves the URL and the key both
+ * work. Audio/video is optional per study, so its outage never makes a replica unready.
+ */
+async function checkLiveKit(): Promise<CheckResult | undefined> {
+	const config = getEnv().livekit;
+	if (!config) return undefined;
+	const service = createLiveKitService(config, { timeoutMs: CHECK_TIMEOUT_MS });
+	return timed(async () => {
+		const result = await service.listRooms([LIVEKIT_PROBE_ROOM]);
+		if (!result.ok) throw new Error(result.message);
+	});
+}
+
+/**
  * Whether this replica can serve. The database decides: without Redis a replica still serves
  * correctly from the log (it polls), only slower across replicas, so a bus outage marks the
- * replica degraded instead of taking every replica out of the load balancer at once.
+ * replica degraded instead of taking every replica out of the load balancer at once. LiveKit
+ * is reported the same way: studies without audio/video still run.
  */
 export async function checkReadiness(): Promise<Readiness> {
-	const database = await timed(async () => (await getDatabaseHandle()).ping());
+	const [database, livekit] = await Promise.all([
+		timed(async () => (await getDatabaseHandle()).ping()),
+		checkLiveKit()
+	]);
 	const bus = checkBus();
-	const checks: Record<string, CheckResult> = bus ? { database, bus } : { database };
-	return { ready: database.ok, degraded: bus !== undefined && !bus.ok, checks };
+	const checks: Record<string, CheckResult> = { database };
+	if (bus) checks.bus = bus;
+	if (livekit) checks.livekit = livekit;
+	const degraded = [bus, livekit].some((check) => check !== undefined && !check.ok);
+	return { ready: database.ok, degraded, checks };
 }

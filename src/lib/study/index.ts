@@ -10,3 +10,4 @@ export * from './journey';
 export * from './variants';
 export * from './templates';
 export * from './links';
+export * from './av';

@@ -1,7 +1,10 @@
 import { checkReadiness } from '$lib/server/readiness';
 import type { RequestHandler } from './$types';
 
-/** Readiness: 200 when every dependency answers, 503 with the failing check otherwise. */
+/**
+ * Readiness: 200 when the database answers (`degraded` when an optional dependency, the bus or
+ * LiveKit, does not), 503 with the failing check otherwise.
+ */
 export const GET: RequestHandler = async () => {
 	const readiness = await checkReadiness();
 	return Response.json(
