@@ -20,7 +20,7 @@ import {
 
 // Our side of LiveKit's recording and webhook contract, against the fake LiveKit: a recorded
 // conversation stage starts a room-composite egress when the room enters it and stops it when
-// the room moves on, with the egress logged in the room; LiveKit webhooks signed with the SDK
+// the room moves on (closing the LiveKit room), with the egress logged in the room; LiveKit webhooks signed with the SDK
 // land once as room events, forged, stale and replayed ones do not; LiveKit failing to record
 // is logged and the study goes on.
 setDefaultTimeout(90_000);
@@ -161,6 +161,10 @@ for (const target of targets) {
 			expect(stops.map((r) => (r.body as { egressId: string }).egressId)).toEqual([egressId]);
 			const advanced = log.find((e) => e.name === 'stage.advanced')!;
 			expect(started[0]!.seq).toBeLessThan(advanced.seq);
+			// Leaving the conversation closes the LiveKit room: nobody keeps talking after it.
+			const closed = fake.requests.filter((r) => r.path.endsWith('/DeleteRoom'));
+			expect(closed.map((r) => r.body)).toEqual([{ room: `ensemble-${roomId}` }]);
+			expect(closed[0]!.claims?.video?.roomCreate).toBe(true);
 		});
 
 		test('LiveKit failing to record is logged, and the study goes on to its end', async () => {

@@ -1,7 +1,7 @@
 /**
  * A fake LiveKit server API for tests: no LiveKit runs on this machine, so our side of the
  * contract is tested exactly. It answers the Twirp endpoints Ensemble calls
- * (`livekit.RoomService/ListRooms`, `livekit.Egress/StartRoomCompositeEgress`,
+ * (`livekit.RoomService/ListRooms` and `DeleteRoom`, `livekit.Egress/StartRoomCompositeEgress`,
  * `livekit.Egress/StopEgress`), verifies every request's bearer JWT with the SDK's own
  * `TokenVerifier` and the endpoint's grant as LiveKit does, and records each request with its
  * decoded claims so tests can assert what was sent. Failure modes: `stop()` (connection
@@ -82,6 +82,13 @@ export function startLiveKitFake(
 				const names = Array.isArray(body.names) ? (body.names as string[]) : [];
 				const rooms = names.length ? fake.rooms.filter((r) => names.includes(r.name)) : fake.rooms;
 				return twirpAnswer({ rooms });
+			}
+		},
+		'/twirp/livekit.RoomService/DeleteRoom': {
+			grant: 'roomCreate',
+			answer(body) {
+				fake.rooms = fake.rooms.filter((room) => room.name !== String(body.room));
+				return twirpAnswer({});
 			}
 		},
 		'/twirp/livekit.Egress/StartRoomCompositeEgress': {

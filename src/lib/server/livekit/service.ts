@@ -61,6 +61,8 @@ export function describeLiveKitFailure(
 export type LiveKitService = {
 	/** Active rooms, or only those named (LiveKit looks names up directly: a cheap call). */
 	listRooms(names?: string[]): Promise<LiveKitResult<Room[]>>;
+	/** Closes a LiveKit room: everyone in it is disconnected (a room that is gone is fine). */
+	deleteRoom(name: string): Promise<LiveKitResult<void>>;
 };
 
 /** A client for LiveKit's server API; every call ends within `timeoutMs`. */
@@ -82,6 +84,7 @@ export function createLiveKitService(
 		}
 	}
 	return {
-		listRooms: (names) => call(() => rooms.listRooms(names))
+		listRooms: (names) => call(() => rooms.listRooms(names)),
+		deleteRoom: (name) => call(() => rooms.deleteRoom(name))
 	};
 }

@@ -4,7 +4,8 @@ import { findLiveSessionIds, touchSessions } from '../auth/sessions';
 import type { Env } from '../config/env';
 import type { Database } from '../db';
 import { createEgressApi } from '../livekit/egress';
-import { manageRecordings } from '../livekit/recording';
+import { manageAvStages } from '../livekit/av-stages';
+import { createLiveKitService } from '../livekit/service';
 import { log } from '../log';
 import { createBus, type Bus } from './bus';
 import { createBunTransport, createWebSocketHandler, type SocketData } from './bun-adapter';
@@ -43,12 +44,13 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 	const transport = createBunTransport();
 	const telemetry = new TelemetryWriter(db, metrics);
 	telemetry.start();
-	// Recordings submit their facts back into rooms through the hub, created just below.
+	// Conversation stages (recordings, closing) submit facts back into rooms through the hub below.
 	const late: { hub?: RealtimeHub } = {};
 	const livekit = env.livekit;
-	const recordings = livekit && {
+	const avStages = livekit && {
 		db,
 		egress: createEgressApi(livekit),
+		rooms: createLiveKitService(livekit),
 		submit: (roomId: string, record: AvRecordPayload, id: string) =>
 			late.hub
 				? late.hub.submitServerCommand(roomId, 'av.record', record, id)
@@ -63,8 +65,8 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 		metrics,
 		replayLimit: env.realtimeReplayLimit,
 		studyRooms: createStudyRoomServices(db, {
-			afterEffects: recordings
-				? (roomId, setup, events) => manageRecordings(recordings, roomId, setup, events)
+			afterEffects: avStages
+				? (roomId, setup, events) => manageAvStages(avStages, roomId, setup, events)
 				: undefined
 		})
 	});

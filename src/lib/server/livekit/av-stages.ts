@@ -1,10 +1,13 @@
 /**
- * Recording conversation stages (issue 7, item 4): when a room enters a `conversation` stage
- * whose content asks to `record`, a LiveKit room-composite egress starts; when the room leaves
- * it (or finishes on it), the egress stops. The egress id, file and times are logged in the
- * room as `av.recorded` events (aligned to the room clock); a failure is logged as
- * `recording_failed` and never touches the experiment. Runs as an effect of committed events,
- * on the replica that committed them.
+ * What conversation stages do in LiveKit, as effects of a study room's committed events, on the
+ * replica that committed them (issue 7):
+ * - recording: entering a `conversation` stage whose content asks to `record` starts a LiveKit
+ *   room-composite egress; leaving it (or the room finishing on it) stops it. The egress id,
+ *   file and times are logged in the room as `av.recorded` (aligned to the room clock); a
+ *   failure is logged as `recording_failed` and never touches the experiment;
+ * - closing: leaving a conversation stage (or finishing on one) closes the LiveKit room, which
+ *   disconnects everyone: tokens only gate joining, so a client that stays would otherwise keep
+ *   talking after the stage.
  */
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { RoomEvent } from '../../protocol';
@@ -15,15 +18,18 @@ import { roomEvents } from '../db/schema';
 import type { StudyRoomSetup } from '../rooms/study-rooms';
 import type { EgressApi } from './egress';
 import { livekitRoomName } from './room-name';
+import type { LiveKitService } from './service';
 import type { SubmitAvRecord } from './webhooks';
 
-export type RecordingDeps = {
+export type AvStageDeps = {
 	db: Database;
 	egress: EgressApi;
+	rooms: Pick<LiveKitService, 'deleteRoom'>;
 	submit: SubmitAvRecord;
 	now: () => number;
 };
 
+const isConversation = (stage: Stage | undefined): stage is Stage => stage?.type === 'conversation';
 const isRecorded = (stage: Stage | undefined): stage is Stage =>
 	stage?.type === 'conversation' && stage.content.record;
 
@@ -32,9 +38,9 @@ export function recordingPath(roomId: string, stageId: string): string {
 	return `ensemble/${roomId}/${stageId}-{time}.mp4`;
 }
 
-/** Starts and stops recordings for the stage changes in `events` (one commit's worth). */
-export async function manageRecordings(
-	deps: RecordingDeps,
+/** Starts and stops recordings, and closes rooms, for the stage changes in `events`. */
+export async function manageAvStages(
+	deps: AvStageDeps,
 	roomId: string,
 	setup: StudyRoomSetup,
 	events: RoomEvent[]
@@ -44,10 +50,12 @@ export async function manageRecordings(
 	let current: string | null = null;
 	/** Stages whose recording this commit already stopped: one stop each. */
 	const stopped = new Set<string>();
-	const stop = async (stageId: string) => {
-		if (stopped.has(stageId)) return;
-		stopped.add(stageId);
-		await stopRecordings(deps, roomId, stageId);
+	const stop = async (stage: Stage) => {
+		if (stopped.has(stage.id)) return;
+		stopped.add(stage.id);
+		if (isRecorded(stage)) await stopRecordings(deps, roomId, stage.id);
+		// Failures are the next join's problem, not the experiment's: nothing to log.
+		await deps.rooms.deleteRoom(livekitRoomName(roomId));
 	};
 	for (const event of events) {
 		// The room's first commit: it may have been formed straight onto a recorded stage.
@@ -61,7 +69,7 @@ export async function manageRecordings(
 			};
 			const from = stages.find((stage) => stage.id === fromStageId);
 			const to = stages.find((stage) => stage.id === toStageId);
-			if (isRecorded(from)) await stop(from.id);
+			if (isConversation(from)) await stop(from);
 			if (isRecorded(to)) await startRecording(deps, roomId, to);
 			current = toStageId;
 		}
@@ -69,7 +77,7 @@ export async function manageRecordings(
 			// Finished on a recorded stage (a dropout, the experimenter): stop its recording.
 			const stageId = current ?? (await findCurrentStageId(deps.db, roomId, setup));
 			const stage = stages.find((candidate) => candidate.id === stageId);
-			if (isRecorded(stage)) await stop(stage.id);
+			if (isConversation(stage)) await stop(stage);
 		}
 	}
 }
@@ -90,7 +98,7 @@ async function findCurrentStageId(
 	return advanced?.toStageId ?? setup.definition.stages[setup.startStageIndex]?.id ?? null;
 }
 
-async function startRecording(deps: RecordingDeps, roomId: string, stage: Stage): Promise<void> {
+async function startRecording(deps: AvStageDeps, roomId: string, stage: Stage): Promise<void> {
 	// Effects may run twice (a retried write): one recording per stage.
 	if ((await findStartedEgresses(deps.db, roomId, stage.id)).length > 0) return;
 	const started = await deps.egress.startRoomComposite(
@@ -119,7 +127,7 @@ async function startRecording(deps: RecordingDeps, roomId: string, stage: Stage)
 }
 
 /** Stops the recordings started for `stageId`. */
-async function stopRecordings(deps: RecordingDeps, roomId: string, stageId: string): Promise<void> {
+async function stopRecordings(deps: AvStageDeps, roomId: string, stageId: string): Promise<void> {
 	for (const egressId of await findStartedEgresses(deps.db, roomId, stageId)) {
 		// Stopping one that already ended is refused by LiveKit: nothing to do then.
 		await deps.egress.stop(egressId);
