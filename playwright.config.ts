@@ -92,7 +92,13 @@ export default defineConfig({
 		builtServer('journey', 4178),
 		builtServer('open-room', 4179),
 		builtServer('coherence', 4180),
-		builtServer('video-sync', 4181)
+		builtServer('video-sync', 4181),
+		// LiveKit settings so conversation stages publish, pointing at a port nobody listens on.
+		builtServer('conversation', 4182, {
+			LIVEKIT_URL: 'ws://127.0.0.1:9',
+			LIVEKIT_API_KEY: 'devkey',
+			LIVEKIT_API_SECRET: 'secret-secret-secret-secret-123'
+		})
 	],
 	projects: [
 		{
@@ -139,6 +145,29 @@ export default defineConfig({
 			name: 'video-sync',
 			testMatch: 'video-sync.e2e.ts',
 			use: { baseURL: 'http://127.0.0.1:4181' }
+		},
+		{
+			name: 'conversation',
+			testMatch: 'conversation.e2e.ts',
+			use: {
+				baseURL: 'http://127.0.0.1:4182',
+				// The top-level flags, plus a fake camera and microphone allowed without a prompt.
+				launchOptions: {
+					executablePath: chromiumPath,
+					args: [
+						'--no-sandbox',
+						'--headless',
+						'--disable-gpu',
+						'--disable-background-networking',
+						'--disable-component-update',
+						'--disable-sync',
+						'--no-first-run',
+						'--disable-quic',
+						'--use-fake-device-for-media-stream',
+						'--use-fake-ui-for-media-stream'
+					]
+				}
+			}
 		},
 		{
 			// Starts its own three replicas and HAProxy (Postgres and Redis from TEST_*_URL).

@@ -115,3 +115,41 @@ export function countPerMember(
 	}
 	return counts;
 }
+
+/**
+ * The experimenter ends a room over their own socket (`room.end`, PROTOCOL §8a): every member
+ * gets `outcome`. Resolves once the server acknowledged the command; a refusal rejects.
+ */
+export async function endRoom(
+	researcher: BrowserContext,
+	roomId: string,
+	outcome: string
+): Promise<void> {
+	const page = await researcher.newPage();
+	await page.goto('/');
+	const answer = await page.evaluate(
+		({ roomId, outcome }) =>
+			new Promise<{ type: string; reason?: string; message?: string }>((resolve, reject) => {
+				const url = new URL(`/realtime/rooms/${roomId}`, location.origin);
+				url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+				const socket = new WebSocket(url);
+				const id = crypto.randomUUID();
+				socket.onopen = () => socket.send(JSON.stringify({ type: 'join', v: 1, lastSeq: 0 }));
+				socket.onerror = () => reject(new Error('socket error'));
+				socket.onmessage = (message) => {
+					const frame = JSON.parse(String(message.data));
+					if (frame.type === 'joined') {
+						const payload = { outcome };
+						socket.send(JSON.stringify({ type: 'command', id, name: 'room.end', payload }));
+					}
+					if ((frame.type === 'ack' || frame.type === 'rejected') && frame.id === id) {
+						socket.close();
+						resolve(frame);
+					}
+				};
+			}),
+		{ roomId, outcome }
+	);
+	await page.close();
+	expect(answer.type, `room.end: ${answer.reason ?? ''} ${answer.message ?? ''}`).toBe('ack');
+}
