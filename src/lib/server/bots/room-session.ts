@@ -71,44 +71,23 @@ export function runRoomSession(
 			if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
 		}
 
+		function command(name: string, payload: unknown): void {
+			send({ type: 'command', id: `bot-${++commandCount}-${crypto.randomUUID()}`, name, payload });
+		}
+
 		function perform(action: BotAction): void {
-			const id = `bot-${++commandCount}-${crypto.randomUUID()}`;
 			switch (action.kind) {
 				case 'none':
 					return;
 				case 'submit':
-					send({
-						type: 'command',
-						id,
-						name: 'stage.submit',
-						payload: { stageId: action.stageId, response: action.response }
-					});
-					return;
+					return command('stage.submit', { stageId: action.stageId, response: action.response });
 				case 'pick':
-					send({
-						type: 'command',
-						id,
-						name: 'group_choice.pick',
-						payload: { stageId: action.stageId, option: action.option }
-					});
-					return;
+					return command('group_choice.pick', { stageId: action.stageId, option: action.option });
 				case 'buffered':
-					send({
-						type: 'command',
-						id,
-						name: 'media.buffered',
-						payload: { stageId: action.stageId }
-					});
-					return;
+					return command('media.buffered', { stageId: action.stageId });
 				case 'chat':
 					chatted.add(action.stageId);
-					send({
-						type: 'command',
-						id,
-						name: 'chat.send',
-						payload: { stageId: action.stageId, text: action.text }
-					});
-					return;
+					return command('chat.send', { stageId: action.stageId, text: action.text });
 			}
 		}
 

@@ -5,7 +5,7 @@
  */
 import { EgressClient, EncodedFileOutput, EncodedFileType } from 'livekit-server-sdk';
 import type { LiveKitSettings } from '../config/env';
-import { describeLiveKitFailure, LIVEKIT_REQUEST_TIMEOUT_MS, type LiveKitResult } from './service';
+import { callLiveKit, LIVEKIT_REQUEST_TIMEOUT_MS, type LiveKitResult } from './service';
 
 export type StartedEgress = { egressId: string; filepath: string; status: string };
 
@@ -20,13 +20,7 @@ export function createEgressApi(config: LiveKitSettings): EgressApi {
 	const client = new EgressClient(config.url, config.apiKey, config.apiSecret, {
 		requestTimeout: timeoutMs / 1000
 	});
-	async function call<T>(request: () => Promise<T>): Promise<LiveKitResult<T>> {
-		try {
-			return { ok: true, value: await request() };
-		} catch (error) {
-			return describeLiveKitFailure(error, config.url, timeoutMs);
-		}
-	}
+	const call = <T>(request: () => Promise<T>) => callLiveKit(config, timeoutMs, request);
 	return {
 		startRoomComposite: (roomName, filepath) =>
 			call(async () => {

@@ -65,6 +65,19 @@ export type LiveKitService = {
 	deleteRoom(name: string): Promise<LiveKitResult<void>>;
 };
 
+/** Runs one LiveKit API call, turning whatever it throws into a failure value. */
+export async function callLiveKit<T>(
+	config: LiveKitSettings,
+	timeoutMs: number,
+	request: () => Promise<T>
+): Promise<LiveKitResult<T>> {
+	try {
+		return { ok: true, value: await request() };
+	} catch (error) {
+		return describeLiveKitFailure(error, config.url, timeoutMs);
+	}
+}
+
 /** A client for LiveKit's server API; every call ends within `timeoutMs`. */
 export function createLiveKitService(
 	config: LiveKitSettings,
@@ -76,13 +89,7 @@ export function createLiveKitService(
 	const rooms = new RoomServiceClient(config.url, config.apiKey, config.apiSecret, {
 		requestTimeout: timeoutMs / 1000
 	});
-	async function call<T>(request: () => Promise<T>): Promise<LiveKitResult<T>> {
-		try {
-			return { ok: true, value: await request() };
-		} catch (error) {
-			return describeLiveKitFailure(error, config.url, timeoutMs);
-		}
-	}
+	const call = <T>(request: () => Promise<T>) => callLiveKit(config, timeoutMs, request);
 	return {
 		listRooms: (names) => call(() => rooms.listRooms(names)),
 		deleteRoom: (name) => call(() => rooms.deleteRoom(name))
