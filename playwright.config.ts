@@ -98,7 +98,9 @@ export default defineConfig({
 			LIVEKIT_URL: 'ws://127.0.0.1:9',
 			LIVEKIT_API_KEY: 'devkey',
 			LIVEKIT_API_SECRET: 'secret-secret-secret-secret-123'
-		})
+		}),
+		builtServer('monitor', 4183),
+		builtServer('data', 4184)
 	],
 	projects: [
 		{
@@ -168,6 +170,16 @@ export default defineConfig({
 					]
 				}
 			}
+		},
+		{
+			name: 'monitor',
+			testMatch: 'monitor.e2e.ts',
+			use: { baseURL: 'http://127.0.0.1:4183' }
+		},
+		{
+			name: 'data',
+			testMatch: 'data.e2e.ts',
+			use: { baseURL: 'http://127.0.0.1:4184' }
 		},
 		{
 			// Starts its own three replicas and HAProxy (Postgres and Redis from TEST_*_URL).

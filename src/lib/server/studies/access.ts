@@ -39,7 +39,21 @@ export function canCreateStudies(role: Role): boolean {
 	return role === 'admin' || role === 'researcher';
 }
 
-export type StudyForUser = { study: Study; access: StudyAccess };
+/**
+ * The data permission: see external ids and export or erase one participant's data. Admins and
+ * owners have it; a colleague only when granted, and never on a `view`-only account role.
+ */
+export function resolveDataAccess(
+	user: Pick<SessionUser, 'role'>,
+	access: StudyAccess,
+	granted: boolean
+): boolean {
+	if (access === 'admin' || access === 'owner') return true;
+	return granted && user.role !== 'viewer';
+}
+
+/** `dataAccess`: the data permission (see resolveDataAccess). */
+export type StudyForUser = { study: Study; access: StudyAccess; dataAccess: boolean };
 
 /**
  * Loads a study with the user's access; null when it does not exist or the user cannot see
@@ -57,14 +71,16 @@ export async function loadStudyForUser(
 	const [study] = options.lock ? await query.for('update') : await query;
 	if (!study) return null;
 	let permission: StudyPermission | null = null;
+	let granted = false;
 	if (user.role !== 'admin' && study.ownerId !== user.id) {
 		const [member] = await db
-			.select({ permission: studyMembers.permission })
+			.select({ permission: studyMembers.permission, dataAccess: studyMembers.dataAccess })
 			.from(studyMembers)
 			.where(and(eq(studyMembers.studyId, id), eq(studyMembers.userId, user.id)))
 			.limit(1);
 		permission = member?.permission ?? null;
+		granted = member?.dataAccess ?? false;
 	}
 	const access = resolveStudyAccess(user, study.ownerId, permission);
-	return access ? { study, access } : null;
+	return access ? { study, access, dataAccess: resolveDataAccess(user, access, granted) } : null;
 }

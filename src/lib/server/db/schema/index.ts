@@ -6,3 +6,4 @@ export * from './studies';
 export * from './media';
 export * from './api-tokens';
 export * from './participants';
+export * from './audit';

@@ -1,5 +1,6 @@
 import {
 	bigserial,
+	boolean,
 	index,
 	integer,
 	jsonb,
@@ -89,6 +90,11 @@ export const studyMembers = pgTable(
 			.notNull()
 			.references(() => users.id, { onDelete: 'cascade' }),
 		permission: studyPermission('permission').notNull(),
+		/**
+		 * The data permission: may see external ids (Prolific PIDs) and export or erase one
+		 * participant's data. Owners and admins always have it; colleagues only when granted.
+		 */
+		dataAccess: boolean('data_access').notNull().default(false),
 		grantedBy: text('granted_by').references(() => users.id, { onDelete: 'set null' }),
 		grantedAt: timestamp('granted_at', { withTimezone: true }).notNull()
 	},
