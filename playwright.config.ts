@@ -178,7 +178,7 @@ export default defineConfig({
 		},
 		{
 			name: 'data',
-			testMatch: 'data.e2e.ts',
+			testMatch: /(data|replay)\.e2e\.ts$/,
 			use: { baseURL: 'http://127.0.0.1:4184' }
 		},
 		{
