@@ -9,7 +9,6 @@
  * About every 5 s the connection's quality is handed to `onQuality` (the `av.quality`
  * telemetry value), from WebRTC stats; missing stats leave fields out, never throw.
  */
-import * as v from 'valibot';
 import {
 	ConnectionQuality,
 	ConnectionState,
@@ -23,7 +22,23 @@ import {
 	type LocalTrack,
 	type Participant
 } from 'livekit-client';
+import {
+	summarizeTrackStats,
+	type AvConnectionQuality,
+	type AvQualityReport,
+	type Counters,
+	type StatsEntry
+} from './av-stats';
+import {
+	CONVERSATION_PROBLEMS,
+	computeRetryDelay,
+	readGrantResponse,
+	type Grant
+} from './conversation-grant';
 import { TimerSlot, systemTimers } from './timers';
+
+export type { AvConnectionQuality, AvQualityReport, AvTrackQuality } from './av-stats';
+export { CONVERSATION_PROBLEMS } from './conversation-grant';
 
 export type ConversationStatus = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'ended';
 
@@ -40,26 +55,6 @@ export type ConversationParticipant = {
 	quality: AvConnectionQuality;
 };
 
-export type AvConnectionQuality = 'excellent' | 'good' | 'poor' | 'lost' | 'unknown';
-
-/** One track's figures over the last report interval; a figure the stats lack is left out. */
-export type AvTrackQuality = {
-	kind: 'audio' | 'video';
-	direction: 'send' | 'receive';
-	/** Mean bitrate since the previous report (absent on a track's first report). */
-	bitrateKbps?: number;
-	/** Packets lost since the previous report (for `send`: as the receiver reported them). */
-	packetsLost?: number;
-	jitterMs?: number;
-};
-
-/** The `av.quality` telemetry value. */
-export type AvQualityReport = {
-	stageId: string;
-	connectionQuality: AvConnectionQuality;
-	tracks: AvTrackQuality[];
-};
-
 export type ConversationOptions = {
 	slug: string;
 	stageId: string;
@@ -72,30 +67,9 @@ export type ConversationOptions = {
 	onQuality: (report: AvQualityReport) => void;
 };
 
-/** Participant-facing messages, one per way this can go wrong. */
-export const CONVERSATION_PROBLEMS = {
-	unreachable:
-		'The audio/video service cannot be reached. Please wait; the researchers have been told.',
-	notConfigured:
-		'Audio and video are not set up for this study. Please wait; the researchers have been told.',
-	refused:
-		'The audio/video service refused the connection. Please wait; the researchers have been told.',
-	notRecognised: 'We could not recognise you for this conversation. Please reload the page.',
-	notInRoom: 'You are not part of this conversation. Please reload the page.',
-	otherTab: 'This conversation continues in another tab or window. Please use that one.',
-	denied:
-		"Your browser blocked the camera or microphone. Allow them for this site in your browser's site settings (the icon left of the address), then reload the page.",
-	notFound: 'No camera or microphone was found. Connect one, then reload the page.',
-	inUse:
-		'Your camera or microphone is in use by another program. Close that program, then reload the page.',
-	device: 'Your camera or microphone could not be started. Please reload the page.'
-} as const;
-
 // A few quick tries cover a LiveKit restart or a network hiccup; after that a participant is
 // better told than left watching a spinner (they can still try again).
 const CONNECT_ATTEMPTS = 4;
-const RETRY_BASE_MS = 1_000;
-const RETRY_CAP_MS = 8_000;
 // Tokens live 10 minutes: a fresh one a minute before, so a reconnect while our own server is
 // briefly unreachable still has a valid one.
 const TOKEN_REFRESH_LEAD_MS = 60_000;
@@ -109,64 +83,6 @@ const PEER_CONNECTION_TIMEOUT_MS = 10_000;
 /** The local tile's key until the token tells us our identity. */
 const LOCAL_PLACEHOLDER = 'local';
 
-const GrantSchema = v.object({
-	url: v.pipe(v.string(), v.minLength(1)),
-	token: v.pipe(v.string(), v.minLength(1)),
-	roomName: v.string(),
-	identity: v.pipe(v.string(), v.minLength(1)),
-	expiresAt: v.union([v.number(), v.string()])
-});
-type Grant = { url: string; token: string; identity: string; expiresAtMs: number };
-
-/** What the token endpoint answered, as the next step needs it. */
-export type GrantResult =
-	| { ok: true; grant: Grant }
-	/** The stage is over for this member: nothing to connect to, nothing wrong. */
-	| { ok: false; reason: 'stage_over' }
-	| { ok: false; reason: 'fatal'; message: string }
-	/** Our server or the network failed: worth another try. */
-	| { ok: false; reason: 'retry'; message: string };
-
-/**
- * Reads the token endpoint's answer (PROTOCOL: `{ url, token, roomName, identity, expiresAt }`
- * or `{ error }`); `expiresAt` may be epoch ms, epoch seconds or an ISO date.
- */
-export async function readGrantResponse(response: Response): Promise<GrantResult> {
-	let body: unknown = null;
-	try {
-		body = await response.json();
-	} catch {
-		// Not JSON (a proxy's error page): decided by the status alone.
-	}
-	if (response.ok) {
-		const parsed = v.safeParse(GrantSchema, body);
-		const expiresAtMs = parsed.success ? parseExpiry(parsed.output.expiresAt) : null;
-		if (!parsed.success || expiresAtMs === null) {
-			return { ok: false, reason: 'retry', message: CONVERSATION_PROBLEMS.unreachable };
-		}
-		const { url, token, identity } = parsed.output;
-		return { ok: true, grant: { url, token, identity, expiresAtMs } };
-	}
-	const error =
-		typeof body === 'object' && body !== null && 'error' in body ? String(body.error) : '';
-	if (error === 'not_on_conversation') return { ok: false, reason: 'stage_over' };
-	if (error === 'livekit_not_configured') {
-		return { ok: false, reason: 'fatal', message: CONVERSATION_PROBLEMS.notConfigured };
-	}
-	if (response.status === 401) {
-		return { ok: false, reason: 'fatal', message: CONVERSATION_PROBLEMS.notRecognised };
-	}
-	if (response.status === 403) {
-		return { ok: false, reason: 'fatal', message: CONVERSATION_PROBLEMS.notInRoom };
-	}
-	return { ok: false, reason: 'retry', message: CONVERSATION_PROBLEMS.unreachable };
-}
-
-function parseExpiry(value: number | string): number | null {
-	const ms = typeof value === 'number' ? (value < 1e12 ? value * 1000 : value) : Date.parse(value);
-	return Number.isFinite(ms) ? ms : null;
-}
-
 /** The participant-facing message for a camera/microphone error (`getUserMedia`'s). */
 export function describeDeviceError(error: unknown): string {
 	switch (MediaDeviceFailure.getFailure(error)) {
@@ -179,66 +95,6 @@ export function describeDeviceError(error: unknown): string {
 		default:
 			return CONVERSATION_PROBLEMS.device;
 	}
-}
-
-/** Equal jitter: between half and all of the doubling delay, so a retry never comes at once. */
-function computeRetryDelay(retry: number): number {
-	const ceiling = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** retry);
-	return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-}
-
-/** Byte counters of one track at one stats sample, for the bitrate over the next interval. */
-type Counters = { bytes: number; at: number; packetsLost: number };
-type StatsEntry = Record<string, unknown>;
-
-const num = (stat: StatsEntry, key: string): number | undefined => {
-	const value = stat[key];
-	return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-};
-const sum = (values: (number | undefined)[]): number | undefined => {
-	const known = values.filter((value): value is number => value !== undefined);
-	return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0);
-};
-
-/**
- * One track's figures from its RTCStatsReport: sent bytes from `outbound-rtp` (summed over
- * simulcast layers) with loss and jitter from `remote-inbound-rtp`, or received bytes, loss and
- * jitter from `inbound-rtp`. `previous` holds the counters of the last call for the same track;
- * the returned counters are the next call's `previous`.
- */
-export function summarizeTrackStats(
-	stats: Iterable<StatsEntry>,
-	kind: 'audio' | 'video',
-	direction: 'send' | 'receive',
-	previous: Counters | undefined
-): { quality: AvTrackQuality; counters: Counters | undefined } {
-	const all = [...stats];
-	const rtp = all.filter((s) => s.type === (direction === 'send' ? 'outbound-rtp' : 'inbound-rtp'));
-	const loss = direction === 'send' ? all.filter((s) => s.type === 'remote-inbound-rtp') : rtp;
-	const bytes = sum(rtp.map((s) => num(s, direction === 'send' ? 'bytesSent' : 'bytesReceived')));
-	const at = rtp.map((s) => num(s, 'timestamp')).find((t) => t !== undefined);
-	const lost = sum(loss.map((s) => num(s, 'packetsLost')));
-	const jitters = loss.map((s) => num(s, 'jitter')).filter((j): j is number => j !== undefined);
-
-	const quality: AvTrackQuality = { kind, direction };
-	// Counters start over with a new connection: a drop means no interval to measure.
-	if (bytes !== undefined && at !== undefined && previous && at > previous.at) {
-		if (bytes >= previous.bytes) {
-			quality.bitrateKbps = round(((bytes - previous.bytes) * 8) / (at - previous.at));
-		}
-	}
-	if (lost !== undefined) {
-		quality.packetsLost =
-			previous && lost >= previous.packetsLost ? lost - previous.packetsLost : Math.max(0, lost);
-	}
-	if (jitters.length > 0) quality.jitterMs = round(Math.max(...jitters) * 1000);
-	const counters =
-		bytes !== undefined && at !== undefined ? { bytes, at, packetsLost: lost ?? 0 } : previous;
-	return { quality, counters };
-}
-
-function round(value: number): number {
-	return Math.round(value * 10) / 10;
 }
 
 function toQuality(quality: ConnectionQuality | undefined): AvConnectionQuality {
