@@ -26,6 +26,7 @@ import {
 	summarizeTrackStats,
 	type AvConnectionQuality,
 	type AvQualityReport,
+	type AvTrackQuality,
 	type Counters,
 	type StatsEntry
 } from './av-stats';
@@ -33,7 +34,8 @@ import {
 	CONVERSATION_PROBLEMS,
 	computeRetryDelay,
 	readGrantResponse,
-	type Grant
+	type Grant,
+	type GrantResult
 } from './conversation-grant';
 import { TimerSlot, systemTimers } from './timers';
 
