@@ -43,7 +43,9 @@ export const ImportStudyBody = v.pipe(
 
 export const ShareStudyBody = v.object({
 	email: Email,
-	permission: v.picklist(STUDY_PERMISSIONS, 'Choose edit or view.')
+	permission: v.picklist(STUDY_PERMISSIONS, 'Choose edit or view.'),
+	/** The data permission; left out keeps what the colleague has. */
+	dataAccess: v.optional(v.boolean('dataAccess must be true or false.'))
 });
 export type ShareStudyBody = v.InferOutput<typeof ShareStudyBody>;
 

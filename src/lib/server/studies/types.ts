@@ -36,6 +36,8 @@ export type StudyMemberListing = {
 	name: string;
 	email: string;
 	permission: StudyPermission;
+	/** Holds the data permission (external ids, per-participant export and erasure). */
+	dataAccess: boolean;
 };
 
 export type StudyChangeListing = {
@@ -101,4 +103,6 @@ export type StudyChangeAction =
 	| 'archived'
 	| 'unarchived'
 	| 'shared'
-	| 'unshared';
+	| 'unshared'
+	| 'data_access_granted'
+	| 'data_access_revoked';

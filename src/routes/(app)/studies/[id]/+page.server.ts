@@ -32,7 +32,12 @@ export const load: PageServerLoad = async ({ locals, url, params }) => {
 
 const ShareForm = v.object({
 	email: v.pipe(v.string(), v.trim(), v.email('Enter an email address.'), v.maxLength(254)),
-	permission: v.picklist(['edit', 'view'], 'Choose edit or view.')
+	permission: v.picklist(['edit', 'view'], 'Choose edit or view.'),
+	// A checkbox sends `on` when ticked and nothing otherwise; the per-member toggle sends `off`.
+	dataAccess: v.pipe(
+		v.optional(v.picklist(['on', 'off'], 'Choose whether they get the data permission.'), 'off'),
+		v.transform((value) => value === 'on')
+	)
 });
 const UnshareForm = v.object({ userId: v.pipe(v.string(), v.nonEmpty(), v.maxLength(64)) });
 
@@ -41,7 +46,9 @@ const SHARE_REFUSALS = {
 	not_found: 'This study no longer exists.',
 	forbidden: 'Only the owner or an admin can share this study.',
 	unknown_user: 'Nobody with that email has an account here. Invite them first (Users).',
-	owner: 'That is the owner; they already have full access.'
+	owner: 'That is the owner; they already have full access.',
+	viewer_account:
+		'Accounts with the viewer role cannot get the data permission. Change their role first (Users).'
 } as const;
 
 export const actions: Actions = {
@@ -56,7 +63,8 @@ export const actions: Actions = {
 				shareValues: { email: form.data.email }
 			});
 		}
-		return { shareMessage: `Shared with ${form.data.email} (${form.data.permission}).` };
+		const data = form.data.dataAccess ? ', with the data permission' : '';
+		return { shareMessage: `Shared with ${form.data.email} (${form.data.permission}${data}).` };
 	},
 	unshare: async ({ locals, url, params, request }) => {
 		const user = requireUser(locals, url);
