@@ -99,6 +99,7 @@ export async function runHostLed(
 			}),
 			seeksPerPage: states.slice(1).map((state) => state.seeks),
 			lockedShare: null,
+			playLatencyMs: [],
 			...measureApplied(setup.relayProxies),
 			machine: stopMeter(),
 			pageClockDriftMs: drift,

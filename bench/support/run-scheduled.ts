@@ -27,7 +27,14 @@ import {
 	type RunSetup
 } from './sync-run';
 
-type SyncQuality = { offsetMs: number; seeks: number; stageId: string; phase: string };
+type SyncQuality = {
+	offsetMs: number;
+	seeks: number;
+	stageId: string;
+	phase: string;
+	/** Newer clients: the play latency their starts learned. */
+	playLatencyMs?: number;
+};
 type Capture = { reports: Map<string, { t: number; value: SyncQuality }>; socketOpenedAt?: number };
 
 /** Listens to a page's room socket: the sync.quality telemetry it sends, and when it opened. */
@@ -131,6 +138,7 @@ export async function runScheduled(
 		const clockErrors: number[] = [];
 		const phases: string[] = [];
 		const seeksPerPage: number[] = [];
+		const playLatencyMs: (number | null)[] = [];
 		actors.forEach(({ capture }, i) => {
 			const truth = offsets[i] as number;
 			const opened = (capture.socketOpenedAt ?? 0) + serverMinusBench;
@@ -147,6 +155,7 @@ export async function runScheduled(
 			}
 			const last = reports.filter((report) => report.value.stageId === STAGE_ID).at(-1);
 			seeksPerPage.push(last?.value.seeks ?? 0);
+			playLatencyMs.push(last?.value.playLatencyMs ?? null);
 		});
 		return {
 			variant: 'schedule',
@@ -156,6 +165,7 @@ export async function runScheduled(
 			clockBiasMs: summarize(clockErrors).mean,
 			...measurePlayback(frames, frames, errorOf, timeline),
 			seeksPerPage,
+			playLatencyMs,
 			lockedShare: phases.length
 				? phases.filter((phase) => phase === 'locked').length / phases.length
 				: null,

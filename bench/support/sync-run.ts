@@ -73,6 +73,11 @@ export type RunResult = {
 	seeksPerPage: number[];
 	/** Share of steady-state sync reports whose controller phase was `locked` (schedule only). */
 	lockedShare: number | null;
+	/**
+	 * Each page's play latency at the end of the run, ms: what its starts learned (schedule only;
+	 * the first start assumes the default).
+	 */
+	playLatencyMs: (number | null)[];
 	/** Median spacing of displayed frames, ms, per page. */
 	frameIntervalMs: (number | null)[];
 	/** Delays the proxies really applied while the video played, ms. */

@@ -1,9 +1,17 @@
 /**
  * The server's clock as one room connection sees it: pings over the room socket (a burst when
  * the socket opens, then about one a second) feed `ClockSync` ($lib/sync), whose Kalman filter
- * tracks offset and drift. Countdowns and the synchronized video both read `serverNow()`.
+ * tracks offset and drift. Countdowns and the synchronized video both read `serverNow()`; while
+ * a synchronized video is on screen it asks for pings four times a second, which brings the
+ * estimate's error within a millisecond about twice as fast.
  */
-import { ClockSync, nextPingDelayMs, type ClockEstimate } from '../sync';
+import {
+	ClockSync,
+	nextPingDelayMs,
+	PING_FAST_INTERVAL_MS,
+	PING_INTERVAL_MS,
+	type ClockEstimate
+} from '../sync';
 import type { PingResult } from './pings';
 import { TimerSlot, systemTimers, type Timers } from './timers';
 
@@ -24,6 +32,8 @@ export class ServerClock {
 	/** Pings sent since the socket opened: the first few come as a burst. */
 	#sent = 0;
 	#lastRoundTripMs: number | null = null;
+	/** Who asked for the fast pace and has not released it yet. */
+	#fastRequests = 0;
 
 	constructor(options: ServerClockOptions) {
 		this.#options = options;
@@ -54,6 +64,20 @@ export class ServerClock {
 		return this.#sync.serverNow(clientNowMs);
 	}
 
+	/**
+	 * Pings four times a second until the returned function is called (a synchronized video
+	 * asks while it is on screen), from the ping after the next on.
+	 */
+	requestFastPings(): () => void {
+		this.#fastRequests++;
+		let released = false;
+		return () => {
+			if (released) return;
+			released = true;
+			this.#fastRequests--;
+		};
+	}
+
 	/** The round trip of the latest answered ping, ms. */
 	get lastRoundTripMs(): number | null {
 		return this.#lastRoundTripMs;
@@ -68,6 +92,7 @@ export class ServerClock {
 			this.#sync.addSample(result);
 		}
 		if (!this.#running) return;
-		this.#timer.start(nextPingDelayMs(this.#sent), () => void this.#pingLoop());
+		const intervalMs = this.#fastRequests > 0 ? PING_FAST_INTERVAL_MS : PING_INTERVAL_MS;
+		this.#timer.start(nextPingDelayMs(this.#sent, intervalMs), () => void this.#pingLoop());
 	}
 }

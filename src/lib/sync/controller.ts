@@ -1,48 +1,15 @@
 /**
- * Steers one `<video>` to the playback schedule (issue 6): small errors are absorbed by nudging
- * `playbackRate`, large ones by a seek. Pure: each tick the caller passes what it measured and
- * applies the action it gets back; nothing here touches the DOM or reads a clock.
+ * Steers one `<video>` to the playback schedule (issue 6): small errors are absorbed by
+ * `playbackRate` (rate-steering.ts: a lock band of half a frame, and pulses), large ones by a
+ * seek. Pure: each tick the caller passes what it measured and applies the action it gets back;
+ * nothing here touches the DOM or reads a clock.
  */
+import {
+	DEFAULT_RATE_STEERING_OPTIONS,
+	RateSteering,
+	type RateSteeringOptions
+} from './rate-steering';
 
-/** ±5% of speed: with pitch preserved (the browsers' default) hardly audible, 50 ms a second. */
-export const RATE_BAND = 0.05;
-/**
- * Proportional gain, per second: rate correction = gain × error (s). 1 /s closes an error with
- * a 1 s time constant once out of saturation; the plant (media position) is an integrator, so
- * P alone already has ~85° of phase margin with 100 ms of rate-change latency.
- */
-export const PROPORTIONAL_GAIN = 1;
-/**
- * Integral gain, per s²: removes a steady error from a player whose media clock runs a little
- * off (audio clocks differ from the system clock by tens of ppm). Its corner (0.1 rad/s) is a
- * decade below the proportional one, so it barely adds overshoot.
- */
-export const INTEGRAL_GAIN = 0.1;
-/**
- * No derivative term: the error's derivative is just the rate mismatch we set ourselves, plus
- * measurement noise (frame timing) that a D term would amplify into rate changes.
- */
-export const DERIVATIVE_GAIN = 0;
-/** The integral only accumulates within this error (s), so large transients do not wind it up. */
-export const INTEGRAL_ZONE_S = 0.05;
-/** The integral term alone never moves the rate more than this (0.5%). */
-export const INTEGRAL_LIMIT = 0.005;
-/**
- * Closer than this (s), the rate goes back to nominal: no hunting around the target. The
- * error settles just inside it, so 2 ms (not 5) keeps members within a few ms of each other;
- * below ~1.25 ms the quantized correction is zero anyway.
- */
-export const DEAD_BAND_S = 0.002;
-/** ...and stays there until the error exceeds this (s): hysteresis against flapping. */
-export const DEAD_BAND_EXIT_S = 0.01;
-/**
- * Rates are multiples of this step (0.25%). Every `playbackRate` write reconfigures the
- * browser's time-stretcher, which can click or warble; coarse steps turn a slowly shrinking
- * error into a few writes instead of one per frame.
- */
-export const RATE_STEP = 0.0025;
-/** At most one rate write per this many ms, for the same reason (returning to nominal excepted). */
-export const RATE_CHANGE_INTERVAL_MS = 250;
 /**
  * Beyond this error (s) a seek beats the rate: at the 5% band 0.25 s takes ~5 s to absorb
  * (0.5 s would take over 10 s), while a seek costs one visible jump and a 50–300 ms freeze.
@@ -58,7 +25,7 @@ export const PAUSED_SEEK_THRESHOLD_S = 0.05;
 export const SEEK_CONFIRM_TICKS = 2;
 /**
  * No new seek within this long after one settles; doubled for each further seek before the
- * error is back within the dead band, so a seek that keeps missing cannot loop.
+ * error is back within the lock band, so a seek that keeps missing cannot loop.
  */
 export const SEEK_COOLDOWN_MS = 2_000;
 /** The cooldown's ceiling. */
@@ -73,8 +40,6 @@ export const MAX_SEEK_LATENCY_MS = 2_000;
 export const SEEK_SETTLE_TICKS = 2;
 /** A seek not settled after this long is given up on (and treated like a stall). */
 export const SEEK_TIMEOUT_MS = 5_000;
-/** A longer gap between ticks (a background tab) does not feed the integral. */
-export const MAX_TICK_GAP_MS = 1_000;
 
 /** What the player reports about itself (`HTMLMediaElement` state). */
 export type PlayerState = {
@@ -99,6 +64,11 @@ export type ControllerInput = {
 	targetRate: number;
 	/** The media time of the displayed frame (s), e.g. `requestVideoFrameCallback`'s `mediaTime`. */
 	displayedMediaTime: number;
+	/**
+	 * The spacing of displayed frames, ms, as measured (`estimateFrameIntervalMs`): errors come in
+	 * steps of up to it, so it sets the lock band; 30 fps when left out.
+	 */
+	frameIntervalMs?: number;
 	player: PlayerState;
 };
 
@@ -107,7 +77,7 @@ export type PlaybackAction =
 	{ kind: 'hold' } | { kind: 'rate'; rate: number } | { kind: 'seek'; to: number; rate: number };
 
 /**
- * `locked`: within the dead band, nominal rate. `correcting`: the rate is nudged. `seeking`: a
+ * `locked`: on the frame position nearest the target, nominal rate. `correcting`: the rate is nudged. `seeking`: a
  * seek is in flight, the player's own events are ignored. `stalled`: buffering, nothing is
  * learned. `paused`: the player is paused while the schedule plays (the caller should play).
  * `idle`: the schedule stands still.
@@ -122,15 +92,7 @@ export type ControllerOutput = {
 };
 
 /** Every tuning constant, overridable (tests, benchmarks). */
-export type ControllerOptions = {
-	proportionalGain: number;
-	integralGain: number;
-	derivativeGain: number;
-	rateBand: number;
-	deadBandS: number;
-	deadBandExitS: number;
-	rateStep: number;
-	rateChangeIntervalMs: number;
+export type ControllerOptions = RateSteeringOptions & {
 	seekThresholdS: number;
 	seekCooldownMs: number;
 	initialSeekLatencyMs: number;
@@ -139,14 +101,7 @@ export type ControllerOptions = {
 };
 
 export const DEFAULT_CONTROLLER_OPTIONS: ControllerOptions = {
-	proportionalGain: PROPORTIONAL_GAIN,
-	integralGain: INTEGRAL_GAIN,
-	derivativeGain: DERIVATIVE_GAIN,
-	rateBand: RATE_BAND,
-	deadBandS: DEAD_BAND_S,
-	deadBandExitS: DEAD_BAND_EXIT_S,
-	rateStep: RATE_STEP,
-	rateChangeIntervalMs: RATE_CHANGE_INTERVAL_MS,
+	...DEFAULT_RATE_STEERING_OPTIONS,
 	seekThresholdS: SEEK_THRESHOLD_S,
 	seekCooldownMs: SEEK_COOLDOWN_MS,
 	initialSeekLatencyMs: DEFAULT_SEEK_LATENCY_MS,
@@ -168,11 +123,7 @@ export type SeekReport = { settleMs: number; effectiveLatencyMs: number | undefi
 /** The controller of one player. Feed it every tick; apply what it returns. */
 export class PlaybackController {
 	readonly #options: ControllerOptions;
-	#lastTickMs: number | undefined;
-	#lastErrorS: number | undefined;
-	#integral = 0;
-	#locked = false;
-	#lastRateChangeMs = -Infinity;
+	readonly #steering: RateSteering;
 	#ticksBeyondThreshold = 0;
 	#seek: SeekInFlight | undefined;
 	#seekAllowedAtMs = -Infinity;
@@ -186,6 +137,7 @@ export class PlaybackController {
 
 	constructor(options: Partial<ControllerOptions> = {}) {
 		this.#options = { ...DEFAULT_CONTROLLER_OPTIONS, ...options };
+		this.#steering = new RateSteering(this.#options);
 		this.#seekLatencyMs = this.#options.initialSeekLatencyMs;
 	}
 
@@ -204,18 +156,20 @@ export class PlaybackController {
 		return this.#lastSeek;
 	}
 
-	/** The integral term's current contribution to the rate (a fraction, e.g. 0.002). */
-	get integralTerm(): number {
-		return this.#options.integralGain * this.#integral;
+	/** Rate pulses ordered so far. */
+	get pulses(): number {
+		return this.#steering.pulses;
+	}
+
+	/** The setback the next rate pulse allows for, ms (learned). */
+	get rateSetbackMs(): number {
+		return this.#steering.setbackMs;
 	}
 
 	/** One tick: measurements in, an action out. */
 	update(input: ControllerInput): ControllerOutput {
 		const { nowMs, player } = input;
 		const errorS = input.targetMediaTime - input.displayedMediaTime;
-		const gapMs = this.#lastTickMs === undefined ? 0 : nowMs - this.#lastTickMs;
-		const dtS = gapMs > 0 && gapMs <= MAX_TICK_GAP_MS ? gapMs / 1000 : 0;
-		this.#lastTickMs = nowMs;
 		const hold = (phase: ControlPhase): ControllerOutput => ({
 			action: { kind: 'hold' },
 			errorS,
@@ -236,49 +190,22 @@ export class PlaybackController {
 		if (this.#ticksBeyondThreshold >= SEEK_CONFIRM_TICKS && nowMs >= this.#seekAllowedAtMs) {
 			return { action: this.#startSeek(input), errorS, phase: 'seeking' };
 		}
-		return this.#steerRate(input, errorS, dtS);
+		return this.#steerRate(input, errorS);
 	}
 
-	/** Nudges the rate: PI(D) on the error, with a dead band, quantized and rate-limited. */
-	#steerRate(input: ControllerInput, errorS: number, dtS: number): ControllerOutput {
-		const o = this.#options;
-		const { targetRate, nowMs, player } = input;
-		const magnitude = Math.abs(errorS);
-		if (this.#locked && magnitude > o.deadBandExitS) this.#locked = false;
-		else if (!this.#locked && magnitude < o.deadBandS) this.#locked = true;
-
-		let rate = targetRate;
-		if (this.#locked) {
-			// On target: a seek streak is over, the next far error gets the short cooldown.
-			this.#seekStreak = 0;
-		} else {
-			const derivative =
-				dtS > 0 && this.#lastErrorS !== undefined ? (errorS - this.#lastErrorS) / dtS : 0;
-			const proportional = o.proportionalGain * errorS + o.derivativeGain * derivative;
-			const unclamped = proportional + o.integralGain * this.#integral;
-			const saturated = Math.abs(unclamped) >= o.rateBand;
-			// Anti-windup: integrate only near the target, and not while the output is pinned
-			// at the band edge in the direction the error pushes.
-			if (dtS > 0 && magnitude < INTEGRAL_ZONE_S && !(saturated && unclamped * errorS > 0)) {
-				const next = this.#integral + errorS * dtS;
-				const limit = INTEGRAL_LIMIT / o.integralGain;
-				this.#integral = Math.max(-limit, Math.min(limit, next));
-			}
-			const correction = clamp(proportional + o.integralGain * this.#integral, o.rateBand);
-			rate = targetRate * (1 + clamp(Math.round(correction / o.rateStep) * o.rateStep, o.rateBand));
-		}
-		this.#lastErrorS = errorS;
-		const phase: ControlPhase = this.#locked ? 'locked' : 'correcting';
-
-		if (Math.abs(rate - player.rate) < (o.rateStep * targetRate) / 2) {
-			return { action: { kind: 'hold' }, errorS, phase };
-		}
-		const backToNominal = rate === targetRate;
-		if (!backToNominal && nowMs - this.#lastRateChangeMs < o.rateChangeIntervalMs) {
-			return { action: { kind: 'hold' }, errorS, phase };
-		}
-		this.#lastRateChangeMs = nowMs;
-		return { action: { kind: 'rate', rate }, errorS, phase };
+	/** Steers by rate (see rate-steering.ts); on target, a seek streak is over. */
+	#steerRate(input: ControllerInput, errorS: number): ControllerOutput {
+		const { rate, phase } = this.#steering.update({
+			nowMs: input.nowMs,
+			errorS,
+			targetRate: input.targetRate,
+			playerRate: input.player.rate,
+			frameIntervalMs: input.frameIntervalMs
+		});
+		// On target: the next far error gets the short cooldown.
+		if (phase === 'locked') this.#seekStreak = 0;
+		const action: PlaybackAction = rate === undefined ? { kind: 'hold' } : { kind: 'rate', rate };
+		return { action, errorS, phase };
 	}
 
 	/** A seek to where the target will be once the seek is done (latency-compensated). */
@@ -299,7 +226,6 @@ export class PlaybackController {
 		// A seek standing still cannot loop (see `#updateIdle`): no streak, no cooldown.
 		if (input.targetRate > 0) this.#seekStreak++;
 		this.#resetLoop();
-		this.#lastRateChangeMs = input.nowMs;
 		// Standing still there is no nominal rate to return to: the player keeps its own.
 		const rate = input.targetRate > 0 ? input.targetRate : input.player.rate;
 		return { kind: 'seek', to, rate };
@@ -379,20 +305,13 @@ export class PlaybackController {
 	 * nothing, and re-evaluate from scratch when it resumes.
 	 */
 	#interrupt(output: ControllerOutput): ControllerOutput {
-		this.#lastErrorS = undefined;
+		this.#steering.reset();
 		this.#ticksBeyondThreshold = 0;
-		this.#locked = false;
 		return output;
 	}
 
 	#resetLoop(): void {
-		this.#integral = 0;
-		this.#lastErrorS = undefined;
-		this.#locked = false;
+		this.#steering.reset();
 		this.#ticksBeyondThreshold = 0;
 	}
-}
-
-function clamp(value: number, band: number): number {
-	return Math.max(-band, Math.min(band, value));
 }

@@ -5,6 +5,7 @@ export {
 	nextPingDelayMs,
 	PING_BURST_INTERVAL_MS,
 	PING_BURST_SIZE,
+	PING_FAST_INTERVAL_MS,
 	PING_INTERVAL_MS,
 	type ClockEstimate,
 	type ClockSampleResult,
@@ -20,6 +21,8 @@ export {
 	type PlayerState,
 	type SeekReport
 } from './controller';
+export { estimateFrameIntervalMs } from './display';
+export { planStart, PlaybackStart, type StartPlan, type StartReport } from './start';
 export {
 	changeRateAt,
 	parsePlaybackSchedule,

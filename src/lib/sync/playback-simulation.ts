@@ -12,14 +12,9 @@ import {
 	type PlaybackAction
 } from './controller';
 import { targetMediaTime, targetRateAt, type PlaybackSchedule } from './schedule';
-import {
-	SimulatedClientClock,
-	SimulatedLink,
-	SimulatedPlayer,
-	simulatePing,
-	type LinkOptions,
-	type PlayerOptions
-} from './simulation';
+import { PlaybackStart } from './start';
+import { SimulatedPlayer, type PlayerOptions } from './player-simulation';
+import { SimulatedClientClock, SimulatedLink, simulatePing, type LinkOptions } from './simulation';
 
 export type PlaybackSimulationOptions = {
 	seed: number;
@@ -38,6 +33,14 @@ export type PlaybackSimulationOptions = {
 	controller?: Partial<ControllerOptions>;
 	/** The schedule at the start; by default at 60 s, playing at rate 1, as playback starts. */
 	schedule?: PlaybackSchedule;
+	/** Moves the schedule's anchor to this long after playback starts (ms): a timed start. */
+	anchorInMs?: number;
+	/** The play latency the start assumes before it measured one, ms. */
+	initialPlayLatencyMs?: number;
+	/** The steady ping spacing, ms (`nextPingDelayMs`). */
+	pingIntervalMs?: number;
+	/** The frame interval the controller is told, ms (by default the display's, or 60 fps). */
+	frameIntervalMs?: number;
 	/** Schedule changes (as the server would broadcast them), ms after playback starts. */
 	scheduleChanges?: {
 		atMs: number;
@@ -56,17 +59,24 @@ export type PlaybackTick = {
 	rate: number;
 	phase: ControlPhase;
 	action: PlaybackAction['kind'];
+	/** A timed start owned the player (pre-roll, then its first frames): the controller held. */
+	starting: boolean;
 };
 
 export type PlaybackTrace = {
 	ticks: PlaybackTick[];
 	/** Ms since playback started of each seek ordered. */
 	seekTimesMs: number[];
+	/** Ms since playback started of each timed `play()`. */
+	playTimesMs: number[];
 	rateWrites: number;
 	controller: PlaybackController;
+	start: PlaybackStart;
 };
 
 const START_SERVER_MS = 1.7e12;
+/** As `SyncedPlayer`: without frames for twice this long, a tick reads `currentTime` this often. */
+const IDLE_TICK_MS = 100;
 
 /** Runs one simulated participant and returns every tick, graded against the truth. */
 export function simulatePlayback(options: PlaybackSimulationOptions): PlaybackTrace {
@@ -86,6 +96,11 @@ export function simulatePlayback(options: PlaybackSimulationOptions): PlaybackTr
 	});
 	const sync = new ClockSync();
 	const controller = new PlaybackController(options.controller);
+	const start = new PlaybackStart(options.initialPlayLatencyMs);
+	const display = options.player?.display;
+	// The spacing of displayed frames, as SyncedPlayer measures it; a 60 fps video without a display.
+	const frameIntervalMs =
+		options.frameIntervalMs ?? (display ? 1000 / display.frameRate : 1000 / 60);
 
 	// Client time is the simulation's axis: ticks and pings run on the client's clock.
 	const startClientMs = clock.clientAt(START_SERVER_MS);
@@ -98,6 +113,12 @@ export function simulatePlayback(options: PlaybackSimulationOptions): PlaybackTr
 		anchorServerTime: clock.serverAt(playbackStartMs) - 10_000,
 		rate: 1
 	};
+	if (options.anchorInMs !== undefined) {
+		schedule = {
+			...schedule,
+			anchorServerTime: clock.serverAt(playbackStartMs) + options.anchorInMs
+		};
+	}
 	const changes = [...(options.scheduleChanges ?? [])].sort((a, b) => a.atMs - b.atMs);
 	const stalls = (options.player?.stalls ?? []).map((stall) => ({
 		...stall,
@@ -117,14 +138,30 @@ export function simulatePlayback(options: PlaybackSimulationOptions): PlaybackTr
 	let nextPingMs = startClientMs;
 	const ticks: PlaybackTick[] = [];
 	const seekTimesMs: number[] = [];
+	const playTimesMs: number[] = [];
 	let rateWrites = 0;
+	/** The armed start timer (client ms), as `SyncedPlayer` arms it. */
+	let playAtMs: number | undefined;
+	let lastFrameAtMs = -Infinity;
+	let lastIdleTickAtMs = -Infinity;
 	const endMs = playbackStartMs + options.durationMs;
+
+	/** The timer fired: play now, at the schedule's rate, and let the start watch. */
+	const playOnTime = (atMs: number, plannedAtMs: number) => {
+		const serverAt = sync.serverNow(atMs);
+		if (serverAt === undefined || !schedule.playing || serverAt >= schedule.anchorServerTime)
+			return;
+		player.setRate(schedule.rate, atMs);
+		player.play(atMs);
+		start.begin(atMs, atMs + (schedule.anchorServerTime - serverAt), schedule.rate, plannedAtMs);
+		playTimesMs.push(atMs - playbackStartMs);
+	};
 
 	for (let nowMs = startClientMs; nowMs <= endMs; nowMs += tickMs) {
 		while (nextPingMs <= nowMs) {
 			const { sample } = simulatePing(link, clock, clock.serverAt(nextPingMs));
 			inFlight.push({ arrivesAtMs: sample.t3, sample });
-			nextPingMs += nextPingDelayMs(++pingsSent);
+			nextPingMs += nextPingDelayMs(++pingsSent, options.pingIntervalMs);
 		}
 		inFlight.sort((a, b) => a.arrivesAtMs - b.arrivesAtMs);
 		while (inFlight[0] && inFlight[0].arrivesAtMs <= nowMs) {
@@ -137,21 +174,66 @@ export function simulatePlayback(options: PlaybackSimulationOptions): PlaybackTr
 				schedule,
 				clock.serverAt(nowMs)
 			);
+			start.cancel();
+			playAtMs = undefined;
+		}
+		// A timer fires on time (SyncedPlayer spins the last few ms), between two ticks.
+		if (playAtMs !== undefined && playAtMs <= nowMs) {
+			const at = Math.max(playAtMs, nowMs - tickMs);
+			playOnTime(at, playAtMs);
+			playAtMs = undefined;
 		}
 
 		const observation = player.observe(nowMs);
+		// With a display, ticks come with new frames (requestVideoFrameCallback), or from the
+		// idle timer when none came for a while.
+		if (display && !observation.presented) {
+			const idle = nowMs - lastFrameAtMs >= 2 * IDLE_TICK_MS;
+			if (!idle || nowMs - lastIdleTickAtMs < IDLE_TICK_MS) continue;
+			lastIdleTickAtMs = nowMs;
+		} else {
+			lastFrameAtMs = nowMs;
+		}
 		// The frame is displayed later than now: the schedule is evaluated for that instant.
 		const serverAtDisplay = sync.serverNow(observation.displayedAtMs);
 		if (serverAtDisplay === undefined) continue;
+		const target = targetMediaTime(schedule, serverAtDisplay);
+		const trueTarget = targetMediaTime(schedule, clock.serverAt(observation.displayedAtMs));
+		const record = (tick: Omit<PlaybackTick, 'atMs' | 'trueErrorS'>) =>
+			ticks.push({
+				atMs: sinceStartMs,
+				trueErrorS: trueTarget - observation.trueDisplayedMediaTime,
+				...tick
+			});
+
+		if (start.active) {
+			const errorS = observation.presented ? target - observation.displayedMediaTime : undefined;
+			if (start.observe(observation.displayedAtMs, errorS)) {
+				record({
+					measuredErrorS: target - observation.displayedMediaTime,
+					rate: observation.state.rate,
+					phase: 'correcting',
+					action: 'hold',
+					starting: true
+				});
+				continue;
+			}
+		}
+		const plan = start.plan(schedule, sync.serverNow(nowMs) as number);
+		if (plan.kind === 'wait') playAtMs = nowMs + plan.playInMs;
+		else if (plan.kind === 'play' && !start.active) playOnTime(nowMs, nowMs);
+		if (start.active) continue;
+
 		const targetRate = targetRateAt(schedule, serverAtDisplay);
 		if (targetRate > 0 && observation.state.paused) player.play(nowMs);
 		if (targetRate === 0 && !observation.state.paused) player.pause(nowMs);
 
 		const output = controller.update({
 			nowMs,
-			targetMediaTime: targetMediaTime(schedule, serverAtDisplay),
+			targetMediaTime: target,
 			targetRate,
 			displayedMediaTime: observation.displayedMediaTime,
+			frameIntervalMs,
 			player: observation.state
 		});
 		const { action } = output;
@@ -163,15 +245,13 @@ export function simulatePlayback(options: PlaybackSimulationOptions): PlaybackTr
 			player.setRate(action.rate, nowMs);
 			seekTimesMs.push(sinceStartMs);
 		}
-		const trueTarget = targetMediaTime(schedule, clock.serverAt(observation.displayedAtMs));
-		ticks.push({
-			atMs: sinceStartMs,
-			trueErrorS: trueTarget - observation.trueDisplayedMediaTime,
+		record({
 			measuredErrorS: output.errorS,
 			rate: action.kind === 'hold' ? observation.state.rate : action.rate,
 			phase: output.phase,
-			action: action.kind
+			action: action.kind,
+			starting: false
 		});
 	}
-	return { ticks, seekTimesMs, rateWrites, controller };
+	return { ticks, seekTimesMs, playTimesMs, rateWrites, controller, start };
 }

@@ -6,6 +6,7 @@
  */
 import * as v from 'valibot';
 import { MAX_MEDIA_TIME_S } from './schedule';
+import { MAX_PLAY_LATENCY_MS } from './start';
 
 /** Telemetry kind of a participant's sync-quality sample. */
 export const SYNC_QUALITY_KIND = 'sync.quality';
@@ -41,6 +42,8 @@ const MAX_OFFSET_MS = 8.64e15;
 const MAX_RTT_MS = 60_000;
 /** Browsers clamp playbackRate to 0.0625–16; 0 is what a paused element may report. */
 const MAX_RATE = 16;
+/** A frame interval above a second is no video. */
+const MAX_FRAME_MS = 1_000;
 /** Seek counters beyond this on one stage are a client bug, not a participant. */
 const MAX_SEEKS = 1_000_000;
 /** Stage ids are at most 48 characters (study schema); a little slack for the wire. */
@@ -68,7 +71,11 @@ export const SyncQualitySampleSchema = v.object({
 	uncertaintyMs: finite(0, MAX_ERROR_MS),
 	phase: v.picklist(SYNC_PHASES),
 	/** Seeks so far on this stage. */
-	seeks: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_SEEKS))
+	seeks: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_SEEKS)),
+	/** The play latency the player's next start plays ahead by, ms (optional: newer clients). */
+	playLatencyMs: v.optional(finite(0, MAX_PLAY_LATENCY_MS)),
+	/** The measured spacing of displayed frames, ms; null before it was measured. */
+	frameMs: v.optional(v.nullable(finite(0, MAX_FRAME_MS)))
 });
 export type SyncQualitySample = v.InferOutput<typeof SyncQualitySampleSchema>;
 
