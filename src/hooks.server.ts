@@ -8,13 +8,20 @@ import { checkOrigin } from '$lib/server/hooks/origin-check';
 import { upgradeRealtime } from '$lib/server/hooks/realtime-upgrade';
 import { securityHeaders } from '$lib/server/hooks/security-headers';
 import { log } from '$lib/server/log';
+import { upgradeMonitor } from '$lib/server/monitor/hook';
 
 export const init: ServerInit = async () => {
 	configurePasswordHashing(getEnv().passwordHashConcurrency);
 	await getDatabaseHandle();
 };
 
-export const handle = sequence(securityHeaders, checkOrigin, authenticate, upgradeRealtime);
+export const handle = sequence(
+	securityHeaders,
+	checkOrigin,
+	authenticate,
+	upgradeRealtime,
+	upgradeMonitor
+);
 
 /** Unexpected errors: logged with an id, shown as a generic message with that id. */
 export const handleError: HandleServerError = ({ error, event, status, message }) => {

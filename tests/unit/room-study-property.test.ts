@@ -85,7 +85,18 @@ const commandArb = fc.oneof(
 		who: fc.constantFrom(...MEMBERS),
 		present: fc.boolean()
 	}),
-	fc.record({ kind: fc.constant('advance' as const), system: fc.boolean() }),
+	fc.record({
+		kind: fc.constant('advance' as const),
+		system: fc.boolean(),
+		force: fc.boolean()
+	}),
+	// The monitor's interventions: take one member out with an outcome, or write to the room.
+	fc.record({
+		kind: fc.constant('remove' as const),
+		who: fc.constantFrom(...MEMBERS),
+		rare: fc.integer({ min: 0, max: 4 })
+	}),
+	fc.record({ kind: fc.constant('message' as const), to: fc.constantFrom(null, ...MEMBERS) }),
 	fc.record({ kind: fc.constantFrom('pause' as const, 'resume' as const) }),
 	fc.record({ kind: fc.constant('end' as const), rare: fc.integer({ min: 0, max: 9 }) }),
 	fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 90_000 }) })
@@ -111,7 +122,18 @@ function run(room: TestRoom, command: Command): void {
 			room.send(system, 'member.presence', { memberId: command.who, present: command.present });
 			return;
 		case 'advance':
-			room.send(command.system ? system : experimenter, 'stage.advance', { fromStageId: stageId });
+			room.send(command.system ? system : experimenter, 'stage.advance', {
+				fromStageId: stageId,
+				...(command.force ? { force: true } : {})
+			});
+			return;
+		case 'remove':
+			if (command.rare === 0) {
+				room.send(experimenter, 'member.remove', { memberId: command.who, outcome: 'dropout' });
+			}
+			return;
+		case 'message':
+			room.send(experimenter, 'room.message', { text: 'hello', memberId: command.to });
 			return;
 		case 'pause':
 			room.send(experimenter, 'room.pause');

@@ -6,7 +6,12 @@
 import { appendChat } from './chat';
 import type { StudyEvent } from './events';
 import { createPlayback } from './playback';
-import { createStudyMember, type StudyMember, type StudyRoomState } from './state';
+import {
+	createStudyMember,
+	MAX_RECENT_ROOM_MESSAGES,
+	type StudyMember,
+	type StudyRoomState
+} from './state';
 import { firstTimerBlock } from './timer';
 
 function updateMember(
@@ -119,6 +124,7 @@ export function applyStudy(state: StudyRoomState, event: StudyEvent): StudyRoomS
 		}
 		case 'stage.incomplete':
 		case 'av.recorded':
+		case 'member.removed':
 			// Records for the data; the room itself does not change.
 			return state;
 		case 'room.paused':
@@ -137,6 +143,14 @@ export function applyStudy(state: StudyRoomState, event: StudyEvent): StudyRoomS
 		}
 		case 'chat.sent':
 			return appendChat(state, event.payload);
+		case 'room.message': {
+			const messages = [...(state.messages ?? []), { ...event.payload }];
+			return {
+				...state,
+				messages: messages.slice(-MAX_RECENT_ROOM_MESSAGES),
+				messageCount: Math.max(state.messageCount ?? 0, event.payload.id)
+			};
+		}
 		case 'goal.set': {
 			const { stageId, memberId, text, at } = event.payload;
 			const goals = state.goals ?? {};

@@ -28,6 +28,10 @@ const Response = v.pipe(
 );
 
 const MEMBER: StudyActorRole[] = ['participant', 'bot'];
+const EXPERIMENTER: StudyActorRole[] = ['experimenter'];
+
+/** Longest message an experimenter sends to a room or a member (room.message). */
+export const MAX_ROOM_MESSAGE_LENGTH = 1000;
 
 const Text = (max: number) => v.pipe(v.string(), v.maxLength(max));
 /**
@@ -80,10 +84,14 @@ export const STUDY_COMMANDS = {
 		from: MEMBER,
 		schema: v.strictObject({ stageId: Id, response: Response })
 	},
-	/** Move on from `fromStageId`; a stale one (the room already left it) is `stale_advance`. */
+	/**
+	 * Move on from `fromStageId`; a stale one (the room already left it) is `stale_advance`.
+	 * `force`: an experimenter's intervention on a stage whose rule does not let them advance
+	 * (timer, all_submitted); ignored for the server's own ticks.
+	 */
 	'stage.advance': {
 		from: ['experimenter', 'system'] as StudyActorRole[],
-		schema: v.strictObject({ fromStageId: Id })
+		schema: v.strictObject({ fromStageId: Id, force: v.optional(v.boolean()) })
 	},
 	'group_choice.pick': {
 		from: MEMBER,
@@ -136,11 +144,29 @@ export const STUDY_COMMANDS = {
 	},
 	/** A LiveKit webhook or recording fact, sent by the server with the webhook/egress id. */
 	'av.record': { from: ['system'] as StudyActorRole[], schema: AvRecord },
-	'room.pause': { from: ['experimenter'] as StudyActorRole[], schema: v.strictObject({}) },
-	'room.resume': { from: ['experimenter'] as StudyActorRole[], schema: v.strictObject({}) },
+	'room.pause': { from: EXPERIMENTER, schema: v.strictObject({}) },
+	'room.resume': { from: EXPERIMENTER, schema: v.strictObject({}) },
 	'room.end': {
-		from: ['experimenter'] as StudyActorRole[],
+		from: EXPERIMENTER,
 		schema: v.strictObject({ outcome: v.picklist(OUTCOMES) })
+	},
+	/** The experimenter takes one member out of the room with `outcome` (the others go on). */
+	'member.remove': {
+		from: EXPERIMENTER,
+		schema: v.strictObject({ memberId: Id, outcome: v.picklist(OUTCOMES) })
+	},
+	/** A message from the experimenter, shown to the whole room (`memberId: null`) or one member. */
+	'room.message': {
+		from: EXPERIMENTER,
+		schema: v.strictObject({
+			text: v.pipe(
+				v.string(),
+				v.trim(),
+				v.minLength(1, 'Write a message.'),
+				v.maxLength(MAX_ROOM_MESSAGE_LENGTH, `At most ${MAX_ROOM_MESSAGE_LENGTH} characters.`)
+			),
+			memberId: v.nullable(Id)
+		})
 	},
 	/**
 	 * Lets deadlines fire. `now` records when the replica's timer meant to fire; what counts is

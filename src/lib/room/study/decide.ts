@@ -2,7 +2,7 @@
  * Deciding what a command means for a study room: a list of events, or a typed rejection.
  * Pure: time comes in as `now` (server ms); nothing here reads a clock or schedules anything.
  */
-import { resolveStageContent } from '../../study';
+import { resolveStageContent, type Outcome } from '../../study';
 import { decideChat, decideGoal } from './chat';
 import { parseStudyCommand, type Actor, type StudyCommand } from './commands';
 import { expirePause, handleAbsence, handleReturn, resumeByExperimenter } from './dropout';
@@ -10,7 +10,7 @@ import { EventDraft } from './draft';
 import type { StudyEvent } from './events';
 import { canControlPlayback, decideBuffered, decideControl } from './playback';
 import { fireStageDeadline, finishRoom, advanceStage, settleRoom } from './progress';
-import { currentStage, type StudyMember, type StudyRoomState } from './state';
+import { currentStage, listActiveMembers, type StudyMember, type StudyRoomState } from './state';
 import { currentTimerBlock } from './timer';
 
 export type StudyRejection = { ok: false; reason: string; message: string };
@@ -151,7 +151,8 @@ function decideParsed(
 				fireStageDeadline(draft);
 				return null;
 			}
-			if (stage.advance !== 'experimenter' && stage.advance !== 'first') {
+			const allowed = stage.advance === 'experimenter' || stage.advance === 'first';
+			if (!allowed && command.payload.force !== true) {
 				return reject('advance_not_allowed', `This stage advances by rule "${stage.advance}".`);
 			}
 			advanceStage(draft, 'experimenter');
@@ -208,10 +209,47 @@ function decideParsed(
 		case 'room.end':
 			finishRoom(draft, command.payload.outcome);
 			return null;
+		case 'member.remove':
+			return decideRemoval(draft, command.payload.memberId, command.payload.outcome);
+		case 'room.message': {
+			const { text, memberId } = command.payload;
+			if (memberId !== null && !state.members[memberId]) {
+				return reject('not_a_member', `No member ${memberId} in this room.`);
+			}
+			const id = (state.messageCount ?? 0) + 1;
+			draft.emit({ name: 'room.message', payload: { id, text, memberId, at: now } });
+			return null;
+		}
 		case 'tick':
 			decideTick(draft);
 			return null;
 	}
+}
+
+/**
+ * The experimenter takes a member out with `outcome`: the removal is logged, the member gets
+ * the outcome, and the room goes on without them — a dropout pause that waited only for them
+ * lifts, a barrier they held up is met, and a room left empty finishes with their outcome.
+ */
+function decideRemoval(
+	draft: EventDraft,
+	memberId: string,
+	outcome: Outcome
+): StudyRejection | null {
+	const member = draft.state.members[memberId];
+	if (!member) return reject('not_a_member', `No member ${memberId} in this room.`);
+	if (member.outcome !== null) {
+		return reject('member_finished', 'That member has already finished.');
+	}
+	const { now } = draft;
+	draft.emit({ name: 'member.removed', payload: { memberId, outcome, at: now } });
+	draft.emit({ name: 'member.outcome', payload: { memberId, outcome, at: now } });
+	if (listActiveMembers(draft.state).length > 0 && draft.state.paused?.missing.includes(memberId)) {
+		handleReturn(draft, memberId);
+	} else {
+		settleRoom(draft, outcome);
+	}
+	return null;
 }
 
 /**

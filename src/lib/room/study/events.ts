@@ -7,7 +7,7 @@ import type { Outcome } from '../../study';
 import type { AvRecordPayload } from './commands';
 import type { PlaybackCause } from './playback';
 import type { ChatMessage } from './chat';
-import type { NewStudyMember, PauseReason } from './state';
+import type { NewStudyMember, PauseReason, RoomMessage } from './state';
 import type { TimerPosition } from './timer';
 
 /** What moved the room on; kept for the data export. */
@@ -38,6 +38,10 @@ export type StudyEvent =
 	  }
 	| { name: 'timer.block_started'; payload: TimerPosition & { stageId: string; at: number } }
 	| { name: 'member.outcome'; payload: { memberId: string; outcome: Outcome; at: number } }
+	/** The experimenter removed a member; the `member.outcome` with the same outcome follows. */
+	| { name: 'member.removed'; payload: { memberId: string; outcome: Outcome; at: number } }
+	/** A message from the experimenter to the room (`memberId` null) or to one member. */
+	| { name: 'room.message'; payload: RoomMessage }
 	| {
 			/**
 			 * A data stage ended for a member without their answer (incomplete.ts): the stage

@@ -42,6 +42,12 @@ export type StudyPause = {
 	missing: string[];
 };
 
+/** A message from the experimenter (room.message); `memberId` null: to everyone in the room. */
+export type RoomMessage = { id: number; text: string; memberId: string | null; at: number };
+
+/** Experimenter messages kept in the state (the log keeps all). */
+export const MAX_RECENT_ROOM_MESSAGES = 20;
+
 export type StudyRoomState = {
 	/** The published version this room runs; rooms keep theirs when a new version is published. */
 	version: number;
@@ -71,6 +77,10 @@ export type StudyRoomState = {
 	goals?: Record<string, Record<string, SharedGoal>>;
 	/** The current video stage's playback (playback.ts); null or absent elsewhere. */
 	playback?: StudyPlayback | null;
+	/** The most recent messages from the experimenter (bounded); absent in older rooms. */
+	messages?: RoomMessage[];
+	/** Messages ever sent: the next message's id is this + 1. */
+	messageCount?: number;
 };
 
 export type NewStudyMember = {

@@ -40,7 +40,15 @@ export type MemberView = {
 	goals?: ViewGoal[];
 	/** On a video stage: the schedule to steer to (null until the start), who is buffered. */
 	playback?: ViewPlayback | null;
+	/** The experimenter's latest messages to the room or to this member, oldest first. */
+	notices?: ViewNotice[];
 };
+
+/** A message from the experimenter as a member sees it; `toYou`: sent to this member only. */
+export type ViewNotice = { id: number; text: string; at: number; toYou: boolean };
+
+/** Messages from the experimenter a member's view carries (the newest). */
+export const MAX_VIEW_NOTICES = 3;
 
 export type ViewPlayback = {
 	schedule: PlaybackSchedule | null;
@@ -143,6 +151,15 @@ export function memberView(state: StudyRoomState, memberId: string): MemberView 
 		goals: Object.keys(state.members)
 			.filter((id) => stageGoals[id] && stageGoals[id].text !== '')
 			.map((id) => ({ ...author(id), text: stageGoals[id]!.text, at: stageGoals[id]!.at })),
-		playback: viewPlayback(state, member.id)
+		playback: viewPlayback(state, member.id),
+		notices: (state.messages ?? [])
+			.filter((message) => message.memberId === null || message.memberId === member.id)
+			.slice(-MAX_VIEW_NOTICES)
+			.map((message) => ({
+				id: message.id,
+				text: message.text,
+				at: message.at,
+				toYou: message.memberId !== null
+			}))
 	};
 }

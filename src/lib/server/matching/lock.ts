@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db';
+import { ringStudyDoorbell } from '../monitor/doorbell';
 
 /**
  * The first key of the two-key advisory lock form; the second is `hashtext(study id)`. Postgres
@@ -15,15 +16,18 @@ const MATCHING_LOCK_SPACE = 727_710;
  * group exceeds its size. PGlite runs the same SQL; its single connection serialises anyway.
  * Statements after the lock see everything committed before it (read committed).
  */
-export function withStudyLock<T>(
+export async function withStudyLock<T>(
 	db: Database,
 	studyId: string,
 	work: (tx: Executor) => Promise<T>
 ): Promise<T> {
-	return db.transaction(async (tx) => {
+	const result = await db.transaction(async (tx) => {
 		await tx.execute(
 			sql`select pg_advisory_xact_lock(${MATCHING_LOCK_SPACE}::int4, hashtext(${studyId}::text))`
 		);
 		return work(tx as unknown as Executor);
 	});
+	// After the commit: live monitors re-read the waiting room and the study's rooms.
+	ringStudyDoorbell(studyId);
+	return result;
 }

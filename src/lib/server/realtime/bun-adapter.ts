@@ -4,10 +4,16 @@
  */
 import type { Server, ServerWebSocket, WebSocketHandler } from 'bun';
 import { MAX_FRAME_BYTES } from '../../protocol';
+import type { MonitorHub } from '../monitor/monitor-hub';
+import type { MonitorAuth, MonitorConnection } from '../monitor/study-monitor';
 import type { Connection, ConnectionAuth, Transport } from './connection';
 import type { RealtimeHub } from './hub';
 
-export type SocketData = { auth: ConnectionAuth; connection?: Connection };
+/** A room socket (`auth`) or a study monitor's (`monitor`), as decided at the upgrade. */
+export type SocketData =
+	| { auth: ConnectionAuth; connection?: Connection }
+	| { monitor: MonitorAuth; connection?: MonitorConnection };
+type RoomSocketData = Extract<SocketData, { auth: ConnectionAuth }>;
 
 // A reader that falls this far behind is closed and resumes from lastSeq: memory per socket
 // stays bounded whatever the client does.
@@ -19,9 +25,9 @@ let nextId = 0;
 
 class BunConnection implements Connection {
 	readonly id = `c${++nextId}`;
-	readonly #ws: ServerWebSocket<SocketData>;
+	readonly #ws: ServerWebSocket<RoomSocketData>;
 
-	constructor(ws: ServerWebSocket<SocketData>) {
+	constructor(ws: ServerWebSocket<RoomSocketData>) {
 		this.#ws = ws;
 	}
 
@@ -47,7 +53,31 @@ class BunConnection implements Connection {
 	}
 }
 
-export function createWebSocketHandler(hub: RealtimeHub): WebSocketHandler<SocketData> {
+/** A study monitor's socket: frames out, a close; it subscribes to no topic. */
+class BunMonitorConnection implements MonitorConnection {
+	readonly id = `m${++nextId}`;
+	readonly #ws: ServerWebSocket<SocketData>;
+
+	constructor(
+		ws: ServerWebSocket<SocketData>,
+		readonly auth: MonitorAuth
+	) {
+		this.#ws = ws;
+	}
+
+	send(frame: string): void {
+		this.#ws.send(frame);
+	}
+
+	close(code: number, reason: string): void {
+		this.#ws.close(code, reason);
+	}
+}
+
+export function createWebSocketHandler(
+	hub: RealtimeHub,
+	monitors?: MonitorHub
+): WebSocketHandler<SocketData> {
 	return {
 		maxPayloadLength: MAX_FRAME_BYTES,
 		backpressureLimit: BACKPRESSURE_LIMIT_BYTES,
@@ -56,15 +86,28 @@ export function createWebSocketHandler(hub: RealtimeHub): WebSocketHandler<Socke
 		sendPings: true,
 		perMessageDeflate: false,
 		open(ws) {
-			const connection = new BunConnection(ws);
-			ws.data.connection = connection;
+			const data = ws.data;
+			if ('monitor' in data) {
+				const connection = new BunMonitorConnection(ws, data.monitor);
+				data.connection = connection;
+				if (monitors) monitors.open(connection);
+				else connection.close(1011, 'monitor unavailable');
+				return;
+			}
+			const connection = new BunConnection(ws as ServerWebSocket<RoomSocketData>);
+			data.connection = connection;
 			hub.open(connection);
 		},
 		message(ws, message) {
-			void hub.message(ws.data.connection!, message);
+			const data = ws.data;
+			if ('monitor' in data) monitors?.message(data.connection!, message);
+			else void hub.message(data.connection!, message);
 		},
 		close(ws) {
-			if (ws.data.connection) hub.close(ws.data.connection);
+			const data = ws.data;
+			if (!data.connection) return;
+			if ('monitor' in data) monitors?.close(data.connection);
+			else hub.close(data.connection);
 		}
 	};
 }

@@ -11,6 +11,7 @@ import type { Bus } from './bus/types';
 import { roomTopic, type Connection, type Transport } from './connection';
 import type { EventStore } from './event-store';
 import { GroupCommitter } from './group-commit';
+import type { RoomMonitorTap } from '../monitor/tap';
 import type { StudyRoomServices } from '../rooms/study-rooms';
 import {
 	LiveRoom,
@@ -43,6 +44,8 @@ export type HubOptions = {
 	studyRooms?: StudyRoomServices;
 	/** How long a member may be disconnected before the stage's dropout policy acts. */
 	presenceGraceMs?: number;
+	/** Where study rooms report their events and members' quality for the live monitors. */
+	monitor?: RoomMonitorTap;
 };
 
 type Member = { room?: LiveRoom; joining: boolean; joinTimer?: ReturnType<typeof setTimeout> };
@@ -62,8 +65,9 @@ function send(connection: Connection, message: ServerMessage): void {
  * connection, and routes to the room, loading rooms on first use and dropping them when idle.
  */
 export class RealtimeHub {
-	readonly #options: Required<Omit<HubOptions, 'rateLimit' | 'studyRooms'>> & {
+	readonly #options: Required<Omit<HubOptions, 'rateLimit' | 'studyRooms' | 'monitor'>> & {
 		studyRooms?: StudyRoomServices;
+		monitor?: RoomMonitorTap;
 		rateLimit: { burst: number; perSecond: number };
 	};
 	readonly #committer: GroupCommitter;
@@ -198,9 +202,12 @@ export class RealtimeHub {
 						Date.now()
 					);
 					send(connection, { type: 'telemetry', ...result });
-					// Signal kinds also feed a group_metric stage's live metric (issue 5, item 9).
-					if (!('retryAfterMs' in result))
+					// Signal kinds also feed a group_metric stage's live metric (issue 5, item 9),
+					// and quality kinds the live monitor.
+					if (!('retryAfterMs' in result)) {
 						room.ingestSignals(connection.auth.actor, message.samples);
+						room.reportTelemetry(connection.auth.actor, message.samples);
+					}
 					return;
 				}
 			}
@@ -288,9 +295,28 @@ export class RealtimeHub {
 		payload: unknown,
 		id: string
 	): Promise<ServerCommandResult> {
+		return this.submitCommandAs(roomId, { id: 'system', role: 'system' }, name, payload, id);
+	}
+
+	/**
+	 * Runs a command with an id for `actor` in `roomId` without a socket (an experimenter's
+	 * intervention from the monitor), loading the room here if needed; exactly once by
+	 * (actor, id) across replicas, resolving after the commit. The caller authorized `actor`.
+	 */
+	async submitCommandAs(
+		roomId: string,
+		actor: CommandActor,
+		name: string,
+		payload: unknown,
+		id: string
+	): Promise<ServerCommandResult> {
+		if (this.#closing) {
+			return { ok: false, reason: 'unavailable', message: 'The server is shutting down.' };
+		}
 		const room = await this.#activate(roomId);
 		if (!room) return { ok: false, reason: 'room_not_found', message: 'No such room.' };
-		const result = await room.submitServer(name, payload, id);
+		this.#cancelUnload(roomId);
+		const result = await room.submitAs(actor, name, payload, id);
 		if (room.memberCount === 0) this.#scheduleUnload(roomId);
 		return result;
 	}
@@ -313,11 +339,21 @@ export class RealtimeHub {
 	}
 
 	async #loadRoom(roomId: string): Promise<LiveRoom | undefined> {
-		const { store, bus, transport, metrics, now, replayLimit, studyRooms, presenceGraceMs } =
-			this.#options;
+		const {
+			store,
+			bus,
+			transport,
+			metrics,
+			now,
+			replayLimit,
+			studyRooms,
+			presenceGraceMs,
+			monitor
+		} = this.#options;
 		const room = await LiveRoom.load(roomId, {
 			studyRooms,
 			presenceGraceMs,
+			monitor,
 			store,
 			committer: this.#committer,
 			bus,

@@ -10,9 +10,11 @@ import { roomTopic, type Connection, type Transport } from './connection';
 import type { EventStore, PendingEvent } from './event-store';
 import type { GroupCommitter } from './group-commit';
 import type { RealtimeMetrics } from './metrics';
+import type { RoomMonitorTap } from '../monitor/tap';
 import type { StudyRoomServices, StudyRoomSetup } from '../rooms/study-rooms';
 import { toSignalSample } from '../signals/batch';
 import { RoomMetrics } from '../signals/room-metrics';
+import type { StudyRoomShell } from '../../room';
 import { createStudyModel, GENERIC_MODEL, type CommandActor, type RoomModel } from './room-model';
 
 export type RoomDeps = {
@@ -29,6 +31,8 @@ export type RoomDeps = {
 	studyRooms?: StudyRoomServices;
 	/** How long a member's sockets may all be closed before they count as gone (dropout). */
 	presenceGraceMs: number;
+	/** Study rooms tell the live monitors their events and members' quality telemetry. */
+	monitor?: RoomMonitorTap;
 };
 
 /**
@@ -298,10 +302,24 @@ export class LiveRoom {
 	 * id), exactly once by that id like any client command; resolves after the commit.
 	 */
 	submitServer(name: string, payload: unknown, id: string): Promise<ServerCommandResult> {
+		return this.submitAs(SYSTEM, name, payload, id);
+	}
+
+	/**
+	 * Runs a command with an id for `actor` without a socket (an experimenter's intervention
+	 * from the monitor, over HTTP): decided, committed and fanned out like a socket's command,
+	 * exactly once by (actor, id); resolves after the commit.
+	 */
+	submitAs(
+		actor: CommandActor,
+		name: string,
+		payload: unknown,
+		id: string
+	): Promise<ServerCommandResult> {
 		if (this.#disposed) {
 			return Promise.resolve({ ok: false, reason: 'unavailable', message: 'Room unloaded.' });
 		}
-		return new Promise((settle) => this.#enqueue({ actor: SYSTEM, id, name, payload, settle }));
+		return new Promise((settle) => this.#enqueue({ actor, id, name, payload, settle }));
 	}
 
 	/** Queues one of the server's own commands (ticks, connection, presence). */
@@ -503,6 +521,10 @@ export class LiveRoom {
 			for (const member of this.#members) this.#sendView(member);
 			this.#scheduleWakeup();
 			this.#syncMetricTimer();
+			if (this.#study) {
+				const room = { shell: this.#state as StudyRoomShell, formedAt: this.#study.formedAt };
+				this.#deps.monitor?.roomEvents(this.#study.studyId, this.id, fresh, room);
+			}
 		}
 	}
 
@@ -716,6 +738,16 @@ export class LiveRoom {
 			const message: BusRoomMessage = { k: 'sig', actor, samples: signals };
 			this.#deps.bus.publish(this.#topic, JSON.stringify(message));
 		}
+	}
+
+	/**
+	 * Hands a member's telemetry (already queued for storage) to the live monitors: the sync and
+	 * A/V quality samples arrive only on the replica that has the member's socket.
+	 */
+	reportTelemetry(actor: CommandActor, samples: TelemetrySample[]): void {
+		if (!this.#study || !this.#deps.monitor || this.#disposed) return;
+		const memberId = this.#model.memberOf(this.#state, actor);
+		if (memberId) this.#deps.monitor.telemetry(this.#study.studyId, this.id, memberId, samples);
 	}
 
 	/** Runs the metric timer exactly while the room is on a running `group_metric` stage. */

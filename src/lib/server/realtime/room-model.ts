@@ -51,7 +51,10 @@ export type RoomModel = {
 	view(state: { seq: number }, actor: CommandActor): unknown;
 	/** The member id behind an actor whose sockets drive connection/presence, or undefined. */
 	memberOf(state: { seq: number }, actor: CommandActor): string | undefined;
-	/** The event as fanned out: study submissions lose their answer (it stays in the log). */
+	/**
+	 * The event as fanned out: study submissions lose their answer, a message to one member its
+	 * text (both stay in the log).
+	 */
 	redact(event: RoomEvent): RoomEvent;
 	/**
 	 * The running `group_metric` stage and the members it counts (those without an outcome),
@@ -110,6 +113,14 @@ export function createStudyModel(setup: StudyRoomSetup): RoomModel {
 			return study(state).members[actor.id] ? actor.id : undefined;
 		},
 		redact(event) {
+			if (event.name === 'room.message') {
+				// A message to one member reaches everyone's socket as an event: only the member's
+				// own view (and the experimenters' room state) carries its text.
+				const payload = event.payload as { memberId: string | null; text: string };
+				if (payload.memberId === null) return event;
+				const { text: _text, ...rest } = payload;
+				return { ...event, payload: rest };
+			}
 			if (event.name !== 'stage.submitted') return event;
 			const { response: _response, ...rest } = event.payload as Record<string, unknown>;
 			return { ...event, payload: rest };

@@ -7,6 +7,10 @@ import { createEgressApi } from '../livekit/egress';
 import { manageAvStages } from '../livekit/av-stages';
 import { createLiveKitService } from '../livekit/service';
 import { log } from '../log';
+import { installStudyDoorbell } from '../monitor/doorbell';
+import { StudyFeed } from '../monitor/feed';
+import { MonitorHub } from '../monitor/monitor-hub';
+import { MonitorRelay } from '../monitor/relay';
 import { createBus, type Bus } from './bus';
 import { createBunTransport, createWebSocketHandler, type SocketData } from './bun-adapter';
 import { createStudyRoomServices } from '../rooms/study-rooms';
@@ -22,6 +26,8 @@ const SESSION_TOUCH_MS = 60_000;
 
 export type RealtimeRuntime = {
 	hub: RealtimeHub;
+	/** The study-monitor sockets (live dashboards) of this replica. */
+	monitors: MonitorHub;
 	bus: Bus;
 	metrics: RealtimeMetrics;
 	websocket: WebSocketHandler<SocketData>;
@@ -57,8 +63,16 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 				: Promise.resolve({ ok: false as const, reason: 'unavailable', message: 'No hub.' }),
 		now: () => Date.now()
 	};
+	const store = new EventStore(db);
+	// The live monitor: rooms report to the relay, dashboards listen on the study feed, and the
+	// matching lock rings the doorbell after every change to a waiting room.
+	const feed = new StudyFeed(bus);
+	const relay = new MonitorRelay(feed);
+	const monitors = new MonitorHub({ db, store, bus, feed });
+	const removeDoorbell = installStudyDoorbell((studyId) => feed.publish(studyId, { k: 'changed' }));
 	const hub = new RealtimeHub({
-		store: new EventStore(db),
+		store,
+		monitor: relay,
 		bus,
 		transport,
 		telemetry,
@@ -77,11 +91,13 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 		if (checking) return;
 		checking = true;
 		try {
-			const ids = [...hub.sessionIds()];
+			const ids = [...new Set([...hub.sessionIds(), ...monitors.sessionIds()])];
 			const live = await findLiveSessionIds(db, ids, new Date());
 			const revoked = new Set(ids.filter((id) => !live.has(id)));
-			if (revoked.size > 0)
-				log.info('realtime.sessions_revoked', { sockets: hub.closeSessions(revoked) });
+			if (revoked.size > 0) {
+				const sockets = hub.closeSessions(revoked) + monitors.closeSessions(revoked);
+				log.info('realtime.sessions_revoked', { sockets });
+			}
 		} catch (error) {
 			log.warn('realtime.session_check_failed', { error: (error as Error).message });
 		} finally {
@@ -89,22 +105,26 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 		}
 	};
 	const revocationTimer = setInterval(() => void checkSessions(), REVOCATION_CHECK_MS);
-	const touchTimer = setInterval(
-		() => void touchSessions(db, [...hub.sessionIds()], new Date()).catch(() => undefined),
-		SESSION_TOUCH_MS
-	);
+	const touchTimer = setInterval(() => {
+		const ids = [...new Set([...hub.sessionIds(), ...monitors.sessionIds()])];
+		void touchSessions(db, ids, new Date()).catch(() => undefined);
+	}, SESSION_TOUCH_MS);
 	revocationTimer.unref?.();
 	touchTimer.unref?.();
 
 	const runtime: RealtimeRuntime = {
 		hub,
+		monitors,
 		bus,
 		metrics,
 		transport,
-		websocket: createWebSocketHandler(hub),
+		websocket: createWebSocketHandler(hub, monitors),
 		stop: async () => {
 			clearInterval(revocationTimer);
 			clearInterval(touchTimer);
+			removeDoorbell();
+			monitors.shutdown();
+			relay.stop();
 			await hub.shutdown();
 			await bus.close();
 			delete (globalThis as RuntimeGlobal)[KEY];

@@ -34,6 +34,14 @@ const REALTIME_PATH = /^\/realtime\/rooms\/([\w.:-]{1,64})$/;
 /** Participants' sockets live under their study link, where the browser sends their cookie. */
 const PARTICIPANT_PATH = /^\/s\/([\w-]{1,64})\/realtime\/([\w.:-]{1,64})$/;
 
+/** A study's live monitor (one socket per open dashboard). */
+const MONITOR_PATH = /^\/realtime\/studies\/([\w.:-]{1,64})\/monitor$/;
+
+/** The study id when `pathname` is a study monitor's socket path, else undefined. */
+export function matchMonitorPath(pathname: string): string | undefined {
+	return MONITOR_PATH.exec(pathname)?.[1];
+}
+
 /** The room id when `pathname` is a room socket path, else undefined. */
 export function matchRealtimePath(pathname: string): string | undefined {
 	return REALTIME_PATH.exec(pathname)?.[1];
@@ -69,8 +77,27 @@ export type UpgradeDecision =
 	| { ok: true; auth: ConnectionAuth }
 	| { ok: false; status: number; error: string; message: string };
 
+/**
+ * Every socket upgrade needs an allowed Origin (browsers always send it; this blocks cross-site
+ * socket hijacking): the refusal, or null when the origin is allowed.
+ */
+export function checkSocketOrigin(
+	origin: string | null,
+	allowedOrigins: ReadonlySet<string>
+): Extract<UpgradeDecision, { ok: false }> | null {
+	if (origin && allowedOrigins.has(origin)) return null;
+	return {
+		ok: false,
+		status: 403,
+		error: origin ? 'origin_forbidden' : 'origin_required',
+		message: origin
+			? `Cross-origin socket refused: ${origin} is not an allowed origin.`
+			: 'Missing Origin header.'
+	};
+}
+
 /** Experimenters act as `u:<user id>` so they never collide with participant ids. */
-function experimenterActor(user: SessionUser): Actor {
+export function experimenterActor(user: Pick<SessionUser, 'id' | 'role'>): Actor {
 	return { id: `u:${user.id}`, role: user.role === 'viewer' ? 'observer' : 'experimenter' };
 }
 
@@ -84,16 +111,8 @@ export async function decideUpgrade(
 	input: UpgradeInput,
 	deps: UpgradeDeps
 ): Promise<UpgradeDecision> {
-	if (!input.origin || !deps.allowedOrigins.has(input.origin)) {
-		return {
-			ok: false,
-			status: 403,
-			error: input.origin ? 'origin_forbidden' : 'origin_required',
-			message: input.origin
-				? `Cross-origin socket refused: ${input.origin} is not an allowed origin.`
-				: 'Missing Origin header.'
-		};
-	}
+	const originRefused = checkSocketOrigin(input.origin, deps.allowedOrigins);
+	if (originRefused) return originRefused;
 	const room = await deps.store.findRoom(input.roomId);
 	let auth: ConnectionAuth | undefined;
 	if (input.participant) {
