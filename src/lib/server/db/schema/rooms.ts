@@ -18,18 +18,23 @@ import { users } from './users';
  * event; appends compare-and-set it, which is what makes concurrent writers on several replicas
  * safe (see event-store.ts).
  */
-export const rooms = pgTable('rooms', {
-	id: text('id').primaryKey(),
-	kind: text('kind').notNull(),
-	title: text('title'),
-	/** The study version a study room runs; null for sandbox rooms. */
-	studyId: text('study_id'),
-	studyVersion: integer('study_version'),
-	headSeq: bigint('head_seq', { mode: 'number' }).notNull().default(0),
-	createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
-	createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-	closedAt: timestamp('closed_at', { withTimezone: true })
-});
+export const rooms = pgTable(
+	'rooms',
+	{
+		id: text('id').primaryKey(),
+		kind: text('kind').notNull(),
+		title: text('title'),
+		/** The study version a study room runs; null for sandbox rooms. */
+		studyId: text('study_id'),
+		studyVersion: integer('study_version'),
+		headSeq: bigint('head_seq', { mode: 'number' }).notNull().default(0),
+		createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+		closedAt: timestamp('closed_at', { withTimezone: true })
+	},
+	// The monitor, the Rooms tab and exports list a study's rooms, newest first.
+	(table) => [index('rooms_study_idx').on(table.studyId, table.createdAt)]
+);
 
 /** The durable, ordered log of everything that happened in a room. */
 export const roomEvents = pgTable(

@@ -1,0 +1,1 @@
+CREATE INDEX "rooms_study_idx" ON "rooms" USING btree ("study_id","created_at");
