@@ -40,6 +40,13 @@ export type Dataset = {
 	columns: Column[];
 	/** Row batches in a stable order; each call starts a fresh read. */
 	batches: () => AsyncIterable<Row[]>;
+	/** What one row is, in a sentence (for READMEs and the Data page). */
+	description?: string;
+	/**
+	 * How many rows `batches` yields right now (rows added meanwhile may still come), for a
+	 * progress bar; absent for datasets built in memory.
+	 */
+	count?: () => Promise<number>;
 };
 
 /** Which participants and events an export covers. */
