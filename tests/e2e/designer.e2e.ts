@@ -282,7 +282,7 @@ test('a colleague the study is shared with for viewing sees it read-only', async
 	await page.goto(studyPath);
 	await page.getByRole('button', { name: 'Sharing' }).click();
 	await page.getByLabel("Colleague's email").fill(reviewer.email);
-	await page.getByLabel('Permission').selectOption('view');
+	await page.getByLabel('Permission', { exact: true }).selectOption('view');
 	await page.getByRole('button', { name: 'Share', exact: true }).click();
 	await expect(page.getByTestId('member')).toContainText([`${reviewer.name}`]);
 	await expect(page.getByTestId('member')).toContainText(['can view']);
@@ -298,7 +298,7 @@ test('a colleague the study is shared with for viewing sees it read-only', async
 });
 
 test('when two people edit at once, the later save stops and offers the latest version', async () => {
-	await page.getByLabel('Permission').selectOption('edit');
+	await page.getByLabel('Permission', { exact: true }).selectOption('edit');
 	await page.getByLabel("Colleague's email").fill(reviewer.email);
 	await page.getByRole('button', { name: 'Share', exact: true }).click();
 	await expect(page.getByTestId('member')).toContainText(['can edit']);

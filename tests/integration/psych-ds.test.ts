@@ -181,7 +181,10 @@ for (const target of targets) {
 			expect(decode(bundle['README.md'])).toContain('`survey.q5`');
 		});
 
-		test.skipIf(!target.postgres)('rating telemetry becomes one events.tsv per bot', () => {
+		// Rating rows are inserted straight into the database (bots play no video), which only
+		// Postgres allows from outside the server: on PGlite this story is not defined at all.
+		if (!target.postgres) return;
+		test('rating telemetry becomes one events.tsv per bot', () => {
 			const events = Object.keys(bundle)
 				.filter((path) => path.endsWith('_events.tsv'))
 				.sort();
