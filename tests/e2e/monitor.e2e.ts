@@ -69,6 +69,12 @@ test('the researcher watches a dyad live and steers it from the monitor', async 
 	// A confirms: the grid shows one of two submitted.
 	await a.page.getByRole('button', { name: 'Continue' }).click();
 	await expect(card.getByText('1 of 2 submitted')).toBeVisible();
+	// Rows follow the room's member order, which formation chooses: B is the one not submitted.
+	const rowOfB = card.locator('tr[data-member-id]').filter({
+		has: monitor.locator('td[data-field="submitted"]', { hasText: 'no' })
+	});
+	await expect(rowOfB).toHaveCount(1);
+	const memberIdOfB = await rowOfB.getAttribute('data-member-id');
 
 	// B confirms, which moves the room on: measured from the click to the grid's change.
 	await watchStageText(monitor, 'Stage 2 of 4');
@@ -95,13 +101,17 @@ test('the researcher watches a dyad live and steers it from the monitor', async 
 	await card.getByRole('textbox', { name: 'Message' }).fill('Almost done, thank you!');
 	await card.getByRole('button', { name: 'Send message' }).click();
 	await expect(card.getByRole('status')).toHaveText('Message sent to everyone in the room.');
+	const memberIds = await card
+		.locator('tr[data-member-id]')
+		.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-member-id')));
+	const labelOfB = `Member ${memberIds.indexOf(memberIdOfB) + 1}`;
 	await card
-		.getByRole('row', { name: /Member 2/ })
+		.locator(`tr[data-member-id="${memberIdOfB}"]`)
 		.getByRole('button', { name: 'Message' })
 		.click();
 	await card.getByRole('textbox', { name: 'Message' }).fill('B, please stay a moment.');
 	await card.getByRole('button', { name: 'Send message' }).click();
-	await expect(card.getByRole('status')).toHaveText('Message sent to Member 2.');
+	await expect(card.getByRole('status')).toHaveText(`Message sent to ${labelOfB}.`);
 	const notices = (page: typeof a.page) =>
 		page.getByRole('status', { name: 'Messages from the experimenter' });
 	await expect(notices(a.page)).toContainText('Almost done, thank you!');
