@@ -19,6 +19,14 @@ const chromiumPath =
 const requireBuild =
 	'test -f build/server.js || { echo "build/server.js is missing: run \\"bun run build\\" before the e2e tests" >&2; exit 1; }';
 
+/**
+ * The built servers listen on consecutive ports from 4173. E2E_PORT_BASE moves them all, so two
+ * checkouts on one machine can run their browser tests at the same time.
+ */
+const PORT_BASE = Number(process.env.E2E_PORT_BASE || 4173);
+const port = (index: number) => PORT_BASE + index;
+const url = (index: number) => `http://127.0.0.1:${port(index)}`;
+
 type WebServer = Extract<NonNullable<PlaywrightTestConfig['webServer']>, unknown[]>[number];
 
 /**
@@ -83,76 +91,76 @@ export default defineConfig({
 		}
 	},
 	webServer: [
-		builtServer('main', 4173),
+		builtServer('main', port(0)),
 		// A 3 s inactivity limit so the expiry spec sees a session lapse within seconds.
-		builtServer('expiry', 4174, { SESSION_IDLE_TIMEOUT: '3s' }),
-		builtServer('realtime', 4175),
-		builtServer('designer', 4176),
-		builtServer('media', 4177),
-		builtServer('journey', 4178),
-		builtServer('open-room', 4179),
-		builtServer('coherence', 4180),
-		builtServer('video-sync', 4181),
+		builtServer('expiry', port(1), { SESSION_IDLE_TIMEOUT: '3s' }),
+		builtServer('realtime', port(2)),
+		builtServer('designer', port(3)),
+		builtServer('media', port(4)),
+		builtServer('journey', port(5)),
+		builtServer('open-room', port(6)),
+		builtServer('coherence', port(7)),
+		builtServer('video-sync', port(8)),
 		// LiveKit settings so conversation stages publish, pointing at a port nobody listens on.
-		builtServer('conversation', 4182, {
+		builtServer('conversation', port(9), {
 			LIVEKIT_URL: 'ws://127.0.0.1:9',
 			LIVEKIT_API_KEY: 'devkey',
 			LIVEKIT_API_SECRET: 'secret-secret-secret-secret-123'
 		}),
-		builtServer('monitor', 4183),
-		builtServer('data', 4184)
+		builtServer('monitor', port(10)),
+		builtServer('data', port(11))
 	],
 	projects: [
 		{
 			name: 'accounts',
 			testMatch: 'accounts.e2e.ts',
-			use: { baseURL: 'http://127.0.0.1:4173' }
+			use: { baseURL: url(0) }
 		},
 		{
 			name: 'expiry',
 			testMatch: 'expiry.e2e.ts',
-			use: { baseURL: 'http://127.0.0.1:4174' }
+			use: { baseURL: url(1) }
 		},
 		{
 			name: 'realtime',
 			testMatch: 'realtime.e2e.ts',
-			use: { baseURL: 'http://127.0.0.1:4175' }
+			use: { baseURL: url(2) }
 		},
 		{
 			name: 'designer',
 			testMatch: 'designer.e2e.ts',
-			use: { baseURL: 'http://127.0.0.1:4176' }
+			use: { baseURL: url(3) }
 		},
 		{
 			name: 'media',
 			testMatch: 'media.e2e.ts',
-			use: { baseURL: 'http://127.0.0.1:4177' }
+			use: { baseURL: url(4) }
 		},
 		{
 			name: 'journey',
 			testMatch: 'journey.e2e.ts',
-			use: { baseURL: 'http://127.0.0.1:4178' }
+			use: { baseURL: url(5) }
 		},
 		{
 			name: 'open-room',
 			testMatch: 'open-room.e2e.ts',
-			use: { baseURL: 'http://127.0.0.1:4179' }
+			use: { baseURL: url(6) }
 		},
 		{
 			name: 'coherence',
 			testMatch: 'coherence.e2e.ts',
-			use: { baseURL: 'http://127.0.0.1:4180' }
+			use: { baseURL: url(7) }
 		},
 		{
 			name: 'video-sync',
 			testMatch: 'video-sync.e2e.ts',
-			use: { baseURL: 'http://127.0.0.1:4181' }
+			use: { baseURL: url(8) }
 		},
 		{
 			name: 'conversation',
 			testMatch: 'conversation.e2e.ts',
 			use: {
-				baseURL: 'http://127.0.0.1:4182',
+				baseURL: url(9),
 				// The top-level flags, plus a fake camera and microphone allowed without a prompt.
 				launchOptions: {
 					executablePath: chromiumPath,
@@ -174,12 +182,12 @@ export default defineConfig({
 		{
 			name: 'monitor',
 			testMatch: 'monitor.e2e.ts',
-			use: { baseURL: 'http://127.0.0.1:4183' }
+			use: { baseURL: url(10) }
 		},
 		{
 			name: 'data',
 			testMatch: /(data|replay)\.e2e\.ts$/,
-			use: { baseURL: 'http://127.0.0.1:4184' }
+			use: { baseURL: url(11) }
 		},
 		{
 			// Starts its own three replicas and HAProxy (Postgres and Redis from TEST_*_URL).

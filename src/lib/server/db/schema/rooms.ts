@@ -30,10 +30,24 @@ export const rooms = pgTable(
 		headSeq: bigint('head_seq', { mode: 'number' }).notNull().default(0),
 		createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
 		createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-		closedAt: timestamp('closed_at', { withTimezone: true })
+		closedAt: timestamp('closed_at', { withTimezone: true }),
+		/**
+		 * When the room's next deadline falls (a stage timer, a pause countdown, a member's
+		 * absence), written with every append; null when only a command can change the room. The
+		 * sweeper loads rooms whose wake-up is due, so deadlines fire with nobody connected.
+		 */
+		wakeAt: timestamp('wake_at', { withTimezone: true, precision: 3 }),
+		/** A replica's claim on a due wake-up (the sweeper), so exactly one replica loads it. */
+		wakeLeaseUntil: timestamp('wake_lease_until', { withTimezone: true, precision: 3 })
 	},
-	// The monitor, the Rooms tab and exports list a study's rooms, newest first.
-	(table) => [index('rooms_study_idx').on(table.studyId, table.createdAt)]
+	(table) => [
+		// The monitor, the Rooms tab and exports list a study's rooms, newest first.
+		index('rooms_study_idx').on(table.studyId, table.createdAt),
+		// The sweeper's scan: only rooms that have a wake-up at all.
+		index('rooms_wake_at_idx')
+			.on(table.wakeAt)
+			.where(sql`${table.wakeAt} is not null`)
+	]
 );
 
 /** The durable, ordered log of everything that happened in a room. */
@@ -77,6 +91,15 @@ export const telemetrySamples = pgTable(
 		index('telemetry_samples_room_kind_idx').on(table.roomId, table.kind)
 	]
 );
+
+/**
+ * Room tickets already used to open a socket: a ticket opens one socket once. Rows are kept
+ * until the ticket would have expired anyway, then swept.
+ */
+export const consumedRoomTickets = pgTable('consumed_room_tickets', {
+	ticketId: text('ticket_id').primaryKey(),
+	expiresAt: timestamp('expires_at', { withTimezone: true }).notNull()
+});
 
 /** Secrets generated once and shared by every replica (e.g. the room-ticket signing key). */
 export const appSecrets = pgTable('app_secrets', {
