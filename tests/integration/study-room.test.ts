@@ -2,22 +2,14 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import { and, eq, sql } from 'drizzle-orm';
 import { PROTOCOL_VERSION } from '../../src/lib/protocol';
 import type { Database } from '../../src/lib/server/db/database';
-import {
-	participants,
-	roomEvents,
-	roomMembers,
-	rooms,
-	stageResponses,
-	studies,
-	studyVersions,
-	users
-} from '../../src/lib/server/db/schema';
+import { participants, roomEvents, stageResponses } from '../../src/lib/server/db/schema';
 import { createLocalNetwork } from '../../src/lib/server/realtime/bus/local';
 import { createStudyRoomServices } from '../../src/lib/server/rooms/study-rooms';
 import type { Stage, StudyDefinition } from '../../src/lib/study';
 import { databaseTargets, type TestDatabase } from '../support/databases';
 import { FakeConnection, Replica, waitFor } from '../support/realtime';
 import { makeStage, makeStudy } from '../support/room-study';
+import { seedStudyRoom } from '../support/room-seed';
 
 // Study rooms run by the hub (no sockets) on real databases: two replicas on one bus, each
 // with its own timers, and the rows derived from the log checked in the database.
@@ -37,58 +29,6 @@ function dyadStudy(dropout: Stage['dropout']): StudyDefinition {
 	];
 	for (const stage of stages) stage.dropout = dropout;
 	return makeStudy(stages);
-}
-
-async function seedRoom(db: Database, definition: StudyDefinition, size = 2) {
-	const userId = nextId('u');
-	const studyId = nextId('s');
-	const roomId = nextId('room');
-	const at = new Date();
-	await db.insert(users).values({
-		id: userId,
-		email: `${userId}@study-room.test`,
-		name: 'Owner',
-		passwordHash: 'not-used',
-		role: 'researcher'
-	});
-	await db.insert(studies).values({
-		id: studyId,
-		slug: nextId('slug').replace(/-/g, ''),
-		ownerId: userId,
-		title: 'Study room test',
-		status: 'live',
-		draft: definition,
-		latestVersion: 1,
-		createdAt: at,
-		updatedAt: at
-	});
-	await db
-		.insert(studyVersions)
-		.values({ studyId, version: 1, definition, contentHash: 'test', publishedAt: at });
-	await db.insert(rooms).values({ id: roomId, kind: 'study', studyId, studyVersion: 1 });
-	const ids = Array.from({ length: size }, () => nextId('p'));
-	await db.insert(participants).values(
-		ids.map((id) => ({
-			id,
-			studyId,
-			version: 1,
-			tokenHash: `hash-${id}`,
-			status: 'in_room' as const,
-			roomId,
-			createdAt: at,
-			lastSeenAt: at
-		}))
-	);
-	await db.insert(roomMembers).values(
-		ids.map((id, i) => ({
-			roomId,
-			participantId: id,
-			role: null,
-			condition: null,
-			joinedAt: new Date(at.getTime() + i)
-		}))
-	);
-	return { roomId, ids };
 }
 
 type View = {
@@ -146,7 +86,7 @@ for (const target of databaseTargets('study room tests')) {
 
 		test('a dyad runs instructions → questionnaire → group choice → end on two replicas', async () => {
 			const definition = dyadStudy({ policy: 'end' });
-			const { roomId, ids } = await seedRoom(db, definition);
+			const { roomId, ids } = await seedStudyRoom(db, definition);
 			const network = createLocalNetwork();
 			const a = replica(network);
 			const b = replica(network);
@@ -213,7 +153,7 @@ for (const target of databaseTargets('study room tests')) {
 		});
 
 		test('server commands with an id (webhooks) commit once, even sent to two replicas at once', async () => {
-			const { roomId } = await seedRoom(db, dyadStudy({ policy: 'end' }));
+			const { roomId } = await seedStudyRoom(db, dyadStudy({ policy: 'end' }));
 			const network = createLocalNetwork();
 			const [a, b] = [replica(network), replica(network)];
 			const record = { kind: 'participant_joined', identity: 'p-x', at: Date.now() };
@@ -240,7 +180,7 @@ for (const target of databaseTargets('study room tests')) {
 		});
 
 		test('a reconnect within the grace period has no effect; a longer absence ends the room', async () => {
-			const { roomId, ids } = await seedRoom(db, dyadStudy({ policy: 'end' }));
+			const { roomId, ids } = await seedStudyRoom(db, dyadStudy({ policy: 'end' }));
 			const r = replica(undefined, undefined, 400);
 			const alice = await join(r, roomId, ids[0]!);
 			let bob = await join(r, roomId, ids[1]!);
@@ -271,7 +211,7 @@ for (const target of databaseTargets('study room tests')) {
 		});
 
 		test('pause policy: a visible countdown, then the stage policy acts when it runs out', async () => {
-			const { roomId, ids } = await seedRoom(
+			const { roomId, ids } = await seedStudyRoom(
 				db,
 				dyadStudy({ policy: 'pause', countdownSeconds: 5, then: 'end' })
 			);

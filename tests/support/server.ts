@@ -34,7 +34,8 @@ export function temporaryDataDir(): { dir: string; remove: () => void } {
  */
 export async function startServer(
 	env: Record<string, string>,
-	timeoutMs = 30_000
+	// A first PGlite boot takes ~12 s on an idle two-core machine and over 25 s on a busy one.
+	timeoutMs = 90_000
 ): Promise<RunningServer> {
 	if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run \`bun run build\` first.`);
 	const port = findFreePort();

@@ -198,6 +198,8 @@ export type ErrorCode =
 	| 'not_joined'
 	| 'already_joined'
 	| 'binary_not_supported'
+	/** Telemetry samples the server accepted could not be stored and were dropped. */
+	| 'telemetry_unstorable'
 	| 'internal';
 
 function readableCommandId(data: unknown): string | undefined {

@@ -34,3 +34,30 @@ export const log = {
 	warn: (event: string, fields?: Fields) => write('warn', event, fields),
 	error: (event: string, fields?: Fields) => write('error', event, fields)
 };
+
+type Throttled = { until: number; suppressed: number };
+const THROTTLE_KEY = Symbol.for('ensemble.logThrottle');
+type ThrottleGlobal = { [THROTTLE_KEY]?: Map<string, Throttled> };
+
+/**
+ * Logs `event` at most once per `intervalMs` (per event name); the next line it writes counts
+ * what was left out. For refused input: one abusive client must not be able to fill the disk
+ * (a flush retried in a loop once wrote 76 MB in 90 s).
+ */
+export function logThrottled(
+	level: LogLevel,
+	event: string,
+	fields: Fields = {},
+	intervalMs = 10_000,
+	now = Date.now()
+): void {
+	const store = ((globalThis as ThrottleGlobal)[THROTTLE_KEY] ??= new Map());
+	const entry = store.get(event);
+	if (entry && now < entry.until) {
+		entry.suppressed++;
+		return;
+	}
+	const suppressed = entry?.suppressed ?? 0;
+	store.set(event, { until: now + intervalMs, suppressed: 0 });
+	write(level, event, suppressed > 0 ? { ...fields, suppressed } : fields);
+}

@@ -1,3 +1,4 @@
+import { describeDatabaseError } from './db/errors';
 import { getSessionPolicy } from './auth/policy';
 import { deleteExpiredSessions } from './auth/sessions';
 import { getDatabase } from './db';
@@ -16,7 +17,7 @@ export function startMaintenance(): () => void {
 			);
 			if (removed > 0) log.info('sessions.swept', { removed });
 		} catch (error) {
-			log.warn('sessions.sweep_failed', { error: (error as Error).message });
+			log.warn('sessions.sweep_failed', { error: describeDatabaseError(error) });
 		}
 	};
 	const timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS);

@@ -43,8 +43,17 @@ export function applyStudy(state: StudyRoomState, event: StudyEvent): StudyRoomS
 			};
 		}
 		case 'member.connection': {
-			const { memberId, connected } = event.payload;
-			return { ...state, members: updateMember(state, memberId, (m) => ({ ...m, connected })) };
+			const { memberId, connected, at, absentAt } = event.payload;
+			return {
+				...state,
+				members: updateMember(state, memberId, (m) => ({
+					...m,
+					connected,
+					absentAt: connected ? null : (absentAt ?? null),
+					// A repeated disconnect (giving a deadline) keeps the first one's time.
+					disconnectedAt: connected ? null : (m.disconnectedAt ?? at ?? null)
+				}))
+			};
 		}
 		case 'member.presence': {
 			const { memberId, present, at } = event.payload;
@@ -53,7 +62,8 @@ export function applyStudy(state: StudyRoomState, event: StudyEvent): StudyRoomS
 				members: updateMember(state, memberId, (m) => ({
 					...m,
 					present,
-					leftAt: present ? null : at
+					leftAt: present ? null : at,
+					absentAt: null
 				}))
 			};
 		}

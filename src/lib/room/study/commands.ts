@@ -117,10 +117,17 @@ export const STUDY_COMMANDS = {
 		from: ['system'] as StudyActorRole[],
 		schema: v.strictObject({ memberId: Id, present: v.boolean() })
 	},
-	/** A socket opened or closed: shown to others, no policy acts on it. */
+	/**
+	 * A socket opened or closed: shown to others. A disconnect carries `absentAt`, when the
+	 * member counts as gone (the dropout policy acts then) unless a socket opens again first.
+	 */
 	'member.connection': {
 		from: ['system'] as StudyActorRole[],
-		schema: v.strictObject({ memberId: Id, connected: v.boolean() })
+		schema: v.strictObject({
+			memberId: Id,
+			connected: v.boolean(),
+			absentAt: v.optional(ServerTime)
+		})
 	},
 	/** `open` sessions: someone joins a running room (up to its capacity). */
 	'member.join': {

@@ -3,20 +3,26 @@
  * a `tick` then. Several replicas may all do so; the reducer makes only the first tick count.
  */
 import { nextPlaybackWakeup } from './playback';
-import { currentStage, type StudyRoomState } from './state';
+import { currentStage, nextAbsenceDeadline, type StudyRoomState } from './state';
 import { stageDurationMs, timerBlockEndOffset } from './timer';
 
 /**
  * The next server time (ms) at which a `tick` would change the room, or null when only a
  * command can: the pause countdown while paused (stage timers stand still), else the earliest of
- * the stage deadline, the end of the running timer block and a video's buffer deadline. A time
- * in the past means "now".
+ * the stage deadline, the end of the running timer block and a video's buffer deadline; and,
+ * paused or not, the earliest member absence. A time in the past means "now".
  */
 export function nextWakeup(state: StudyRoomState): number | null {
-	const stageWakeup = nextStageWakeup(state);
-	const playbackWakeup = nextPlaybackWakeup(state);
-	if (playbackWakeup === null) return stageWakeup;
-	return stageWakeup === null ? playbackWakeup : Math.min(stageWakeup, playbackWakeup);
+	if (state.finished) return null;
+	let next: number | null = null;
+	for (const at of [
+		nextStageWakeup(state),
+		nextPlaybackWakeup(state),
+		nextAbsenceDeadline(state)
+	]) {
+		if (at !== null && (next === null || at < next)) next = at;
+	}
+	return next;
 }
 
 /** The stage's own deadlines: the pause countdown, the stage timer, the timer block. */

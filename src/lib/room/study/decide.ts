@@ -10,7 +10,13 @@ import { EventDraft } from './draft';
 import type { StudyEvent } from './events';
 import { canControlPlayback, decideBuffered, decideControl } from './playback';
 import { fireStageDeadline, finishRoom, advanceStage, settleRoom } from './progress';
-import { currentStage, listActiveMembers, type StudyMember, type StudyRoomState } from './state';
+import {
+	currentStage,
+	listActiveMembers,
+	listDueAbsences,
+	type StudyMember,
+	type StudyRoomState
+} from './state';
 import { currentTimerBlock } from './timer';
 
 export type StudyRejection = { ok: false; reason: string; message: string };
@@ -171,11 +177,22 @@ function decideParsed(
 			return null;
 		}
 		case 'member.connection': {
-			const { memberId, connected } = command.payload;
+			const { memberId, connected, absentAt } = command.payload;
 			const member = state.members[memberId];
 			if (!member) return reject('not_a_member', `No member ${memberId} in this room.`);
-			if (member.connected === connected) return reject('no_change', 'Connection unchanged.');
-			draft.emit({ name: 'member.connection', payload: { memberId, connected } });
+			// A disconnected member without an absence deadline (a room loaded again after its
+			// replica died, or logged before deadlines existed) may be given one.
+			const setsDeadline =
+				!connected && absentAt !== undefined && (member.absentAt ?? null) === null;
+			if (member.connected === connected && !setsDeadline) {
+				return reject('no_change', 'Connection unchanged.');
+			}
+			draft.emit({
+				name: 'member.connection',
+				payload: connected
+					? { memberId, connected }
+					: { memberId, connected, at: now, ...(absentAt === undefined ? {} : { absentAt }) }
+			});
 			return null;
 		}
 		case 'member.join': {
@@ -253,10 +270,22 @@ function decideRemoval(
 }
 
 /**
- * Lets every due deadline fire, in order: the pause countdown, an end stage reached at
- * formation, the stage timer (never while paused), and the next timer block.
+ * Lets every due deadline fire, in order: members' absences, the pause countdown, an end stage
+ * reached at formation, the stage timer (never while paused), and the next timer block.
  */
 function decideTick(draft: EventDraft): void {
+	// Members whose absence deadline passed are gone now: their stage's dropout policy acts.
+	for (const member of listDueAbsences(draft.state, draft.now)) {
+		if (draft.state.finished) return;
+		const current = draft.state.members[member.id];
+		if (!current || current.outcome !== null || !current.present) continue;
+		draft.emit({
+			name: 'member.presence',
+			payload: { memberId: member.id, present: false, at: draft.now }
+		});
+		handleAbsence(draft, member.id);
+	}
+	if (draft.state.finished) return;
 	const paused = draft.state.paused;
 	if (paused?.resumeDeadline != null && draft.now >= paused.resumeDeadline) expirePause(draft);
 	settleRoom(draft, 'dropout');

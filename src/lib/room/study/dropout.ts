@@ -35,8 +35,11 @@ export function handleAbsence(draft: EventDraft, memberId: string): void {
 	switch (policy.policy) {
 		case 'pause': {
 			const pause = draft.state.paused;
-			// A second leaver gets a full countdown too; the room waits for the later deadline.
-			const countdownEnd = draft.now + policy.countdownSeconds * 1000;
+			// The countdown runs from when they left (their last socket closed), so the grace
+			// that tells a reload from a departure is part of the wait, not added to it. A second
+			// leaver gets a full countdown too; the room waits for the later deadline.
+			const leftAt = draft.state.members[memberId]?.disconnectedAt ?? draft.now;
+			const countdownEnd = Math.max(draft.now, leftAt + policy.countdownSeconds * 1000);
 			emitPause(draft, {
 				since: pause?.since ?? draft.now,
 				resumeDeadline: Math.max(pause?.resumeDeadline ?? 0, countdownEnd),

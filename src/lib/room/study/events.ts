@@ -15,7 +15,14 @@ export type AdvanceCause = 'experimenter' | 'timer' | 'all_submitted' | 'wait_ti
 
 export type StudyEvent =
 	| { name: 'member.joined'; payload: NewStudyMember & { at: number } }
-	| { name: 'member.connection'; payload: { memberId: string; connected: boolean } }
+	| {
+			/**
+			 * Disconnects carry `at`, when the last socket closed, and `absentAt`, when the member
+			 * counts as gone unless they come back (absent from events logged before both existed).
+			 */
+			name: 'member.connection';
+			payload: { memberId: string; connected: boolean; at?: number; absentAt?: number };
+	  }
 	| { name: 'member.presence'; payload: { memberId: string; present: boolean; at: number } }
 	| {
 			name: 'stage.submitted';

@@ -24,6 +24,17 @@ export type StudyMember = {
 	joinedAt: number;
 	/** When presence last went false; null while present. */
 	leftAt: number | null;
+	/**
+	 * While disconnected: when the member counts as gone unless a socket opens again (server
+	 * ms), decided by the server that saw the last socket close; a deadline like any other, so
+	 * it fires wherever the room is loaded. Null or absent while connected or already gone.
+	 */
+	absentAt?: number | null;
+	/**
+	 * When the member's last socket closed (server ms), while disconnected: a dropout pause
+	 * counts its countdown from here, so "wait 60 s" means 60 s after they left.
+	 */
+	disconnectedAt?: number | null;
 	/** Set exactly once; a member with an outcome no longer counts for barriers. */
 	outcome: Outcome | null;
 };
@@ -90,8 +101,15 @@ export type NewStudyMember = {
 	isBot: boolean;
 };
 
-/** A member as they enter: present (they just came from the waiting room), not yet connected. */
-export function createStudyMember(member: NewStudyMember, now: number): StudyMember {
+/**
+ * A member as they enter: present (they just came from the waiting room), not yet connected.
+ * `absentAt`: when they count as gone if no socket of theirs ever opens (null: never).
+ */
+export function createStudyMember(
+	member: NewStudyMember,
+	now: number,
+	absentAt: number | null = null
+): StudyMember {
 	return {
 		...member,
 		connected: false,
@@ -99,6 +117,7 @@ export function createStudyMember(member: NewStudyMember, now: number): StudyMem
 		submitted: [],
 		joinedAt: now,
 		leftAt: null,
+		absentAt,
 		outcome: null
 	};
 }
@@ -115,15 +134,23 @@ export function createStudyRoomState(input: {
 	now: number;
 	/** The first stage run in the room; earlier (pre-room) stages were done alone. Default 0. */
 	startStageIndex?: number;
+	/**
+	 * Members who never open a socket count as gone this long after formation (the server
+	 * passes a constant, so every replica builds the same state); absent: they never do.
+	 */
+	joinGraceMs?: number;
 }): StudyRoomState {
 	const { definition, version, now } = input;
 	const stageIndex = input.startStageIndex ?? 0;
 	const stage = definition.stages[stageIndex];
 	const deadline = stage ? deadlineForStage(stage, now) : null;
+	const absentAt = input.joinGraceMs === undefined ? null : now + input.joinGraceMs;
 	return {
 		version,
 		definition,
-		members: Object.fromEntries(input.members.map((m) => [m.id, createStudyMember(m, now)])),
+		members: Object.fromEntries(
+			input.members.map((m) => [m.id, createStudyMember(m, now, absentAt)])
+		),
 		stageIndex,
 		stageStartedAt: now,
 		deadline,
@@ -137,6 +164,35 @@ export function createStudyRoomState(input: {
 		goals: {},
 		playback: createPlayback(stage, now)
 	};
+}
+
+/**
+ * Members whose absence deadline has passed at `now`: disconnected, still counted present, no
+ * outcome yet. In deadline order, so a tick handles several leavers as they left.
+ */
+export function listDueAbsences(state: StudyRoomState, now: number): StudyMember[] {
+	return Object.values(state.members)
+		.filter(
+			(m) =>
+				m.outcome === null &&
+				m.present &&
+				!m.connected &&
+				m.absentAt !== null &&
+				m.absentAt !== undefined &&
+				m.absentAt <= now
+		)
+		.sort((a, b) => a.absentAt! - b.absentAt!);
+}
+
+/** The earliest absence deadline of a member still taking part, or null. */
+export function nextAbsenceDeadline(state: StudyRoomState): number | null {
+	let next: number | null = null;
+	for (const m of Object.values(state.members)) {
+		if (m.outcome !== null || !m.present || m.connected) continue;
+		if (m.absentAt === null || m.absentAt === undefined) continue;
+		if (next === null || m.absentAt < next) next = m.absentAt;
+	}
+	return next;
 }
 
 /** Members still taking part: no outcome yet. */

@@ -3,6 +3,7 @@
  * the study; external ids only with the data permission), the audit entry before any data
  * leaves, and the streamed body with its file name and type.
  */
+import { describeDatabaseError } from '../db/errors';
 import { asc, eq } from 'drizzle-orm';
 import type { StudyDefinition } from '../../study';
 import { recordAudit } from '../audit/record';
@@ -146,7 +147,7 @@ export async function openDatasetExport(
 				log.error('export.failed', {
 					study: studyId,
 					dataset: name,
-					error: (error as Error).message
+					error: describeDatabaseError(error)
 				})
 		}),
 		filename: exportFilename(prepared.found.study.title, name, format, new Date()),

@@ -48,7 +48,10 @@ export async function insertStudyRoom(
 		kind: 'study',
 		studyId: input.studyId,
 		studyVersion: input.version,
-		createdAt: input.now
+		createdAt: input.now,
+		// Due at once: whichever replica loads the room first stores its real next deadline;
+		// if no member's socket ever loads it, the sweeper does (sweeper.ts).
+		wakeAt: input.now
 	});
 	return id;
 }

@@ -1,3 +1,4 @@
+import { describeDatabaseError } from '../db/errors';
 import { and, eq } from 'drizzle-orm';
 import { getDatabase, type Database } from '../db';
 import { participants } from '../db/schema';
@@ -64,7 +65,7 @@ export async function runFormationPass(db: Database, now: Date): Promise<void> {
 		try {
 			await requestFormation(db, studyId, now);
 		} catch (error) {
-			log.warn('matching.formation_failed', { studyId, error: (error as Error).message });
+			log.warn('matching.formation_failed', { studyId, error: describeDatabaseError(error) });
 		}
 	}
 }
@@ -82,7 +83,7 @@ export function startMatchingRunner(intervalMs = TICK_MS): () => void {
 		try {
 			await runFormationPass(await getDatabase(), new Date());
 		} catch (error) {
-			log.warn('matching.pass_failed', { error: (error as Error).message });
+			log.warn('matching.pass_failed', { error: describeDatabaseError(error) });
 		} finally {
 			running = false;
 		}

@@ -1,3 +1,4 @@
+import { describeDatabaseError } from '../db/errors';
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { SessionUser } from '../auth/sessions';
 import type { Database } from '../db';
@@ -154,7 +155,7 @@ export async function deleteMedia(
 			log.error('media.remove_failed', {
 				id: item.id,
 				storage: item.storage,
-				error: (error as Error).message
+				error: describeDatabaseError(error)
 			});
 		}
 	}

@@ -1,3 +1,4 @@
+import { describeDatabaseError } from '../db/errors';
 import type { RoomEvent } from '../../protocol';
 import type { MonitorMemberQuality } from '../../monitor';
 import { log } from '../log';
@@ -78,7 +79,7 @@ export class StudyFeed {
 				} catch (error) {
 					log.error('monitor.feed_handler_failed', {
 						studyId,
-						error: (error as Error).message
+						error: describeDatabaseError(error)
 					});
 				}
 			});

@@ -1,3 +1,4 @@
+import { describeDatabaseError } from '../db/errors';
 import type { RoomEvent } from '../../protocol';
 import {
 	changesOutcomes,
@@ -89,7 +90,7 @@ class RoomWatch {
 	run(task: () => Promise<void> | void): Promise<void> {
 		const result = this.#chain.then(task);
 		this.#chain = result.catch((error: unknown) => {
-			log.error('monitor.room_failed', { room: this.id, error: (error as Error).message });
+			log.error('monitor.room_failed', { room: this.id, error: describeDatabaseError(error) });
 		});
 		return this.#chain as Promise<void>;
 	}
@@ -141,7 +142,10 @@ export class StudyMonitor {
 		this.#sweepTimer = setInterval(() => this.#sweep(), sweepMs);
 		this.#sweepTimer.unref?.();
 		this.#ready = this.#load().catch((error: unknown) => {
-			log.error('monitor.load_failed', { studyId: this.studyId, error: (error as Error).message });
+			log.error('monitor.load_failed', {
+				studyId: this.studyId,
+				error: describeDatabaseError(error)
+			});
 		});
 		return this.#ready;
 	}
@@ -430,7 +434,10 @@ export class StudyMonitor {
 	}
 
 	readonly #logFailure = (error: unknown) => {
-		log.error('monitor.refresh_failed', { studyId: this.studyId, error: (error as Error).message });
+		log.error('monitor.refresh_failed', {
+			studyId: this.studyId,
+			error: describeDatabaseError(error)
+		});
 	};
 
 	// --- Sending ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import {
 	type TelemetrySample
 } from '../../protocol';
 import { TokenBucketThrottle } from '../auth/throttle';
+import { describeDatabaseError } from '../db/errors';
 import { log } from '../log';
 import type { Bus } from './bus/types';
 import { roomTopic, type Connection, type Transport } from './connection';
@@ -17,11 +18,12 @@ import {
 	LiveRoom,
 	logFailure,
 	PRESENCE_GRACE_MS,
+	RECONCILE_AFTER_MS,
 	type BusRoomMessage,
 	type ServerCommandResult
 } from './live-room';
 import type { RealtimeMetrics } from './metrics';
-import type { CommandActor } from './room-model';
+import { JOIN_GRACE_MS, type CommandActor } from './room-model';
 import type { EnqueueResult, TelemetryWriter } from './telemetry-writer';
 
 export type HubOptions = {
@@ -44,11 +46,30 @@ export type HubOptions = {
 	studyRooms?: StudyRoomServices;
 	/** How long a member may be disconnected before the stage's dropout policy acts. */
 	presenceGraceMs?: number;
+	/** After loading a room, how long to hear other replicas before taking members as gone. */
+	reconcileAfterMs?: number;
+	/**
+	 * Members who never connect count as gone this long after formation. Every replica must use
+	 * the same value (it shapes the rooms' initial state): only tests change it.
+	 */
+	joinGraceMs?: number;
 	/** Where study rooms report their events and members' quality for the live monitors. */
 	monitor?: RoomMonitorTap;
 };
 
 type Member = { room?: LiveRoom; joining: boolean; joinTimer?: ReturnType<typeof setTimeout> };
+
+/**
+ * How often this replica makes sure it is recorded as the host of the study rooms whose members
+ * it holds, where no live replica is (another host left them, or died): writes only those rows.
+ */
+const HOSTING_CHECK_MS = 5_000;
+
+/**
+ * An idle room whose next deadline is this close stays loaded, so the deadline fires from its
+ * own timer on time rather than from the sweeper a moment later.
+ */
+const KEEP_LOADED_BEFORE_WAKEUP_MS = 120_000;
 
 /** Rooms announced per event-loop turn by the presence heartbeat. */
 const PRESENCE_SLICE = 100;
@@ -77,6 +98,7 @@ export class RealtimeHub {
 	readonly #busUnsubscribers = new Map<string, () => void>();
 	readonly #limits: TokenBucketThrottle<Connection>;
 	readonly #presenceTimer: ReturnType<typeof setInterval>;
+	readonly #hostingTimer: ReturnType<typeof setInterval>;
 	readonly #stopRecovery: () => void;
 	#closing = false;
 
@@ -88,6 +110,8 @@ export class RealtimeHub {
 			rateLimit: { burst: 200, perSecond: 100 },
 			idleRoomMs: 30_000,
 			presenceGraceMs: PRESENCE_GRACE_MS,
+			reconcileAfterMs: RECONCILE_AFTER_MS,
+			joinGraceMs: JOIN_GRACE_MS,
 			...options
 		};
 		const { burst, perSecond } = this.#options.rateLimit;
@@ -101,6 +125,10 @@ export class RealtimeHub {
 			this.#refreshPresence().catch(logFailure('*', 'presence_refresh'));
 		}, 5_000);
 		this.#presenceTimer.unref?.();
+		this.#hostingTimer = setInterval(() => {
+			this.#claimHosting().catch(logFailure('*', 'hosting_claim'));
+		}, HOSTING_CHECK_MS);
+		this.#hostingTimer.unref?.();
 		options.metrics.gauges = () => {
 			options.metrics.commitBatches = this.#committer.stats.batches;
 			return {
@@ -199,7 +227,13 @@ export class RealtimeHub {
 						room.id,
 						connection.auth.actor.id,
 						message.samples,
-						Date.now()
+						Date.now(),
+						(refused, text) =>
+							send(connection, {
+								type: 'error',
+								code: 'telemetry_unstorable',
+								message: `${text} (${refused})`
+							})
 					);
 					send(connection, { type: 'telemetry', ...result });
 					// Signal kinds also feed a group_metric stage's live metric (issue 5, item 9),
@@ -214,7 +248,7 @@ export class RealtimeHub {
 		} catch (error) {
 			log.error('realtime.message_failed', {
 				room: connection.auth.roomId,
-				error: (error as Error).message
+				error: describeDatabaseError(error)
 			});
 			connection.close(CloseCode.InternalError, 'internal error');
 		}
@@ -323,6 +357,24 @@ export class RealtimeHub {
 
 	// --- Rooms --------------------------------------------------------------------------------
 
+	/**
+	 * Loads a room whose deadline is due although nobody may be connected (the sweeper claimed
+	 * it): once loaded its own timers fire, and it unloads again when idle. False when the room
+	 * does not load (gone, or not a room this server can run).
+	 */
+	async wakeRoom(roomId: string): Promise<boolean> {
+		if (this.#closing) return false;
+		const room = await this.#activate(roomId);
+		if (!room) return false;
+		if (room.memberCount === 0 && !this.#idleTimers.has(roomId)) this.#scheduleUnload(roomId);
+		return true;
+	}
+
+	/** Whether this replica has the room loaded (or loading). */
+	hasRoom(roomId: string): boolean {
+		return this.#rooms.has(roomId);
+	}
+
 	#activate(roomId: string): Promise<LiveRoom | undefined> {
 		let loading = this.#rooms.get(roomId);
 		if (!loading) {
@@ -348,11 +400,15 @@ export class RealtimeHub {
 			replayLimit,
 			studyRooms,
 			presenceGraceMs,
+			reconcileAfterMs,
+			joinGraceMs,
 			monitor
 		} = this.#options;
 		const room = await LiveRoom.load(roomId, {
 			studyRooms,
 			presenceGraceMs,
+			reconcileAfterMs,
+			joinGraceMs,
 			monitor,
 			store,
 			committer: this.#committer,
@@ -395,6 +451,12 @@ export class RealtimeHub {
 		this.#idleTimers.delete(roomId);
 		const room = await this.#rooms.get(roomId);
 		if (!room || room.memberCount > 0) return;
+		const wakeup = room.nextWakeup;
+		const soon = wakeup !== null && wakeup - this.#options.now() < KEEP_LOADED_BEFORE_WAKEUP_MS;
+		if (soon || room.reconciling) {
+			this.#scheduleUnload(roomId);
+			return;
+		}
 		this.#rooms.delete(roomId);
 		room.dispose();
 		this.#busUnsubscribers.get(roomId)?.();
@@ -426,6 +488,17 @@ export class RealtimeHub {
 		if (!this.#options.bus.status().healthy) await this.catchUpAllRooms();
 	}
 
+	/** Records this replica as the host of its members' rooms that have no live host. */
+	async #claimHosting(): Promise<void> {
+		const hosted = (await this.#loadedRooms()).filter((room) => room.hostsMembers);
+		const { store, bus } = this.#options;
+		await store.claimHosting(
+			bus.replicaId,
+			hosted.map((room) => room.id),
+			new Date(this.#options.now())
+		);
+	}
+
 	// --- Sessions and shutdown ----------------------------------------------------------------
 
 	/** Session ids behind the open experimenter sockets (for revocation checks). */
@@ -454,6 +527,7 @@ export class RealtimeHub {
 		if (this.#closing) return;
 		this.#closing = true;
 		clearInterval(this.#presenceTimer);
+		clearInterval(this.#hostingTimer);
 		this.#stopRecovery();
 		for (const timer of this.#idleTimers.values()) clearTimeout(timer);
 		for (const connection of [...this.#members.keys()]) {

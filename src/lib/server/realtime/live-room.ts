@@ -4,7 +4,8 @@ import {
 	type ServerMessage,
 	type TelemetrySample
 } from '../../protocol';
-import { log } from '../log';
+import { describeDatabaseError } from '../db/errors';
+import { log, logThrottled } from '../log';
 import type { Bus } from './bus/types';
 import { roomTopic, type Connection, type Transport } from './connection';
 import type { EventStore, PendingEvent } from './event-store';
@@ -31,6 +32,13 @@ export type RoomDeps = {
 	studyRooms?: StudyRoomServices;
 	/** How long a member's sockets may all be closed before they count as gone (dropout). */
 	presenceGraceMs: number;
+	/**
+	 * After a load, how long to listen for other replicas' presence before members connected
+	 * nowhere are taken as disconnected (their replica died, or they left while it was down).
+	 */
+	reconcileAfterMs: number;
+	/** Members who never connect count as gone this long after formation (JOIN_GRACE_MS). */
+	joinGraceMs: number;
 	/** Study rooms tell the live monitors their events and members' quality telemetry. */
 	monitor?: RoomMonitorTap;
 };
@@ -41,11 +49,17 @@ export type RoomDeps = {
  */
 export const PRESENCE_GRACE_MS = 10_000;
 
-/** The system actor: this server's own commands (ticks, connection and presence). */
 /** A due deadline whose tick changed nothing (another replica won, or clock jitter): retry. */
 const WAKEUP_RETRY_MS = 250;
 
+/** The system actor: this server's own commands (ticks, connection and presence). */
 const SYSTEM: CommandActor = { id: 'system', role: 'system' };
+
+/**
+ * After a load: other replicas answer `hello` with their presence within milliseconds; a few
+ * seconds also cover one missed answer before anyone is taken as gone.
+ */
+export const RECONCILE_AFTER_MS = 1_000;
 
 /** Recent events kept in memory to serve replays and fetches without the database. */
 const RECENT_EVENTS = 1_000;
@@ -96,12 +110,19 @@ type Outcome =
 	| { kind: 'rejected'; reason: string; message: string }
 	| { kind: 'silent' };
 
+/** What the sender of a command the database refused is told (the log keeps the SQLSTATE). */
+const UNSTORABLE: Outcome = {
+	kind: 'rejected',
+	reason: 'unstorable',
+	message: 'The server could not store this command, so it was not applied.'
+};
+
 const clientKey = (actor: string, id: string) => `${actor}\u0000${id}`;
 
 /** Background work must never become an unhandled rejection (that would end the process). */
 export function logFailure(room: string, what: string) {
 	return (error: unknown) =>
-		log.error(`realtime.${what}_failed`, { room, error: (error as Error).message });
+		log.error(`realtime.${what}_failed`, { room, error: describeDatabaseError(error) });
 }
 
 function frame(message: ServerMessage): string {
@@ -124,7 +145,7 @@ export class LiveRoom {
 	#wakeupTimer: ReturnType<typeof setTimeout> | undefined;
 	#wakeupAt: number | null = null;
 	#firedFor: number | null = null;
-	readonly #graceTimers = new Map<string, ReturnType<typeof setTimeout>>();
+	#reconcileTimer: ReturnType<typeof setTimeout> | undefined;
 	readonly #lastViews = new Map<Connection, string>();
 	#disposed = false;
 	#recent: RoomEvent[] = [];
@@ -173,7 +194,7 @@ export class LiveRoom {
 				return undefined;
 			}
 			setup = loaded.setup;
-			model = createStudyModel(setup);
+			model = createStudyModel(setup, deps.joinGraceMs);
 		}
 		let state = model.initial;
 		const all: RoomEvent[] = [];
@@ -196,12 +217,43 @@ export class LiveRoom {
 			if (all.length > 0) void deps.studyRooms!.recordEffects(id, setup, all);
 			room.#scheduleWakeup();
 			room.#syncMetricTimer();
+			// A room loaded with a stale wake-up (formation's placeholder, or one written by an
+			// older server) stores its real one, so the sweeper neither misses nor repeats it.
+			const wakeAt = model.wakeup(state);
+			if (wakeAt !== record.wakeAt) await deps.store.setWakeups([{ roomId: id, wakeAt }]);
+			room.#reconcileTimer = setTimeout(() => room.#reconcilePresence(), deps.reconcileAfterMs);
+			room.#reconcileTimer.unref?.();
 		}
 		return room;
 	}
 
 	get head(): number {
 		return this.#state.seq;
+	}
+
+	/** The room's next deadline (server ms), or null: when an idle room may be unloaded. */
+	get nextWakeup(): number | null {
+		return this.#model.wakeup(this.#state);
+	}
+
+	/** Still listening for other replicas after a load: not to be unloaded before it decided. */
+	get reconciling(): boolean {
+		return this.#reconcileTimer !== undefined;
+	}
+
+	/**
+	 * Whether a member (participant or bot) has a socket here: this replica then hosts the room
+	 * (`rooms.host_replica`), so its death is noticed and the room taken over.
+	 */
+	get hostsMembers(): boolean {
+		for (const actor of this.#localActors.keys()) {
+			if (this.#model.memberOf(this.#state, { id: actor, role: 'participant' })) return true;
+		}
+		return false;
+	}
+
+	get kind(): RoomModel['kind'] {
+		return this.#model.kind;
 	}
 
 	get memberCount(): number {
@@ -356,24 +408,37 @@ export class LiveRoom {
 		log.error('realtime.commit_failed', {
 			room: this.id,
 			commands: batch.length,
-			error: (error as Error).message
+			error: describeDatabaseError(error)
 		});
 		for (const member of new Set(batch.flatMap((command) => command.member ?? []))) {
 			member.close(CloseCode.InternalError, 'commit failed; resend after reconnecting');
 		}
 		for (const { settle } of batch) {
-			settle?.({ ok: false, reason: 'commit_failed', message: (error as Error).message });
+			settle?.({
+				ok: false,
+				reason: 'commit_failed',
+				message: `The commit failed (${describeDatabaseError(error)}).`
+			});
 		}
 	}
 
 	async #decideAndCommit(batch: QueuedCommand[]): Promise<void> {
 		for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-			const { outcomes, pending } = this.#decideBatch(batch);
+			const { outcomes, pending, after } = this.#decideBatch(batch);
 			if (pending.length === 0) return this.#answer(batch, outcomes, []);
 			const result = await this.#deps.committer.append({
 				roomId: this.id,
 				expectedHead: this.head,
-				events: pending
+				events: pending,
+				...(this.#model.kind === 'study'
+					? {
+							wake: {
+								at: this.#model.wakeup(after),
+								replica: this.#deps.bus.replicaId,
+								hosting: this.hostsMembers
+							}
+						}
+					: {})
 			});
 			if (result.ok) {
 				this.#deps.metrics.eventsAppended += result.events.length;
@@ -384,6 +449,7 @@ export class LiveRoom {
 				this.#deps.bus.publish(this.#topic, JSON.stringify({ k: 'events', events: result.events }));
 				return this.#answer(batch, outcomes, result.events);
 			}
+			if (result.reason === 'refused') return this.#isolateRefused(batch, result.detail);
 			if (result.reason === 'conflict') {
 				this.#deps.metrics.conflicts++;
 			} else {
@@ -409,11 +475,37 @@ export class LiveRoom {
 	}
 
 	/**
+	 * The database refused what this batch carries. Halves are decided and committed again,
+	 * one after the other, until the command that carries it stands alone: only its sender is
+	 * refused, and every other command of the batch is applied as if sent alone.
+	 */
+	async #isolateRefused(batch: QueuedCommand[], detail: string): Promise<void> {
+		if (batch.length > 1) {
+			const middle = Math.ceil(batch.length / 2);
+			await this.#decideAndCommit(batch.slice(0, middle));
+			await this.#decideAndCommit(batch.slice(middle));
+			return;
+		}
+		this.#deps.metrics.commandsUnstorable++;
+		const [command] = batch;
+		logThrottled('warn', 'realtime.command_unstorable', {
+			room: this.id,
+			command: command!.name,
+			detail
+		});
+		this.#answer(batch, [UNSTORABLE], []);
+	}
+
+	/**
 	 * Decides a batch against a scratch copy of the state. Pure apart from reading it. One
 	 * command may give several events; only the last carries its client id (the log's unique
 	 * index allows one row per id), so the ack's seq is the command's last event.
 	 */
-	#decideBatch(batch: QueuedCommand[]): { outcomes: Outcome[]; pending: PendingEvent[] } {
+	#decideBatch(batch: QueuedCommand[]): {
+		outcomes: Outcome[];
+		pending: PendingEvent[];
+		after: { seq: number };
+	} {
 		let scratch = this.#state;
 		const outcomes: Outcome[] = [];
 		const pending: PendingEvent[] = [];
@@ -464,7 +556,7 @@ export class LiveRoom {
 			if (key) inBatch.set(key, pending.length - 1);
 			outcomes.push({ kind: 'event', index: pending.length - 1 });
 		}
-		return { outcomes, pending };
+		return { outcomes, pending, after: scratch };
 	}
 
 	/** Acks and rejections go out after the commit and after the events were fanned out. */
@@ -521,6 +613,7 @@ export class LiveRoom {
 			for (const member of this.#members) this.#sendView(member);
 			this.#scheduleWakeup();
 			this.#syncMetricTimer();
+			this.#restoreLocalConnections(fresh);
 			if (this.#study) {
 				const room = { shell: this.#state as StudyRoomShell, formedAt: this.#study.formedAt };
 				this.#deps.monitor?.roomEvents(this.#study.studyId, this.id, fresh, room);
@@ -577,8 +670,6 @@ export class LiveRoom {
 			void this.#admitLateJoiner(actor);
 			return;
 		}
-		clearTimeout(this.#graceTimers.get(memberId));
-		this.#graceTimers.delete(memberId);
 		this.#submitSystem('member.connection', { memberId, connected: true });
 		this.#submitSystem('member.presence', { memberId, present: true });
 	}
@@ -604,28 +695,69 @@ export class LiveRoom {
 		this.#submitSystem('member.presence', { memberId: member.id, present: true });
 	}
 
-	/** A member's last local socket closed: gone for others at once, absent after the grace. */
+	/**
+	 * A member's last local socket closed: disconnected for others at once, and gone once the
+	 * grace has passed without a socket (a deadline in the room's state, so it fires wherever
+	 * and whenever the room is loaded — also after this replica is gone).
+	 */
 	#memberDisconnected(actor: CommandActor): void {
 		const memberId = this.#model.memberOf(this.#state, actor);
 		if (!memberId || this.#isConnectedAnywhere(memberId)) return;
-		this.#submitSystem('member.connection', { memberId, connected: false });
-		clearTimeout(this.#graceTimers.get(memberId));
-		const timer = setTimeout(() => {
-			this.#graceTimers.delete(memberId);
-			if (this.#isConnectedAnywhere(memberId)) return;
-			this.#submitSystem('member.presence', { memberId, present: false });
-		}, this.#deps.presenceGraceMs);
-		this.#graceTimers.set(memberId, timer);
+		this.#submitDisconnect(memberId);
+	}
+
+	#submitDisconnect(memberId: string): void {
+		const absentAt = Math.round(this.#deps.now() + this.#deps.presenceGraceMs);
+		this.#submitSystem('member.connection', { memberId, connected: false, absentAt });
+	}
+
+	/**
+	 * Members who are connected nowhere but whom the state still shows connected (their replica
+	 * died before it could say they left), or who are disconnected without an absence deadline,
+	 * are disconnected from now: the grace starts, then their stage's dropout policy acts.
+	 */
+	#disconnectUnseen(memberIds: Iterable<string>): void {
+		if (this.#disposed || this.#model.kind !== 'study') return;
+		const members = (this.#state as StudyRoomShell).study.members;
+		for (const memberId of memberIds) {
+			const member = members[memberId];
+			if (!member || member.outcome !== null || !member.present) continue;
+			if (this.#isConnectedAnywhere(memberId)) continue;
+			if (member.connected || (member.absentAt ?? null) === null) this.#submitDisconnect(memberId);
+		}
+	}
+
+	/** After a load, once other replicas had time to say who they hold: see #disconnectUnseen. */
+	#reconcilePresence(): void {
+		this.#reconcileTimer = undefined;
+		const members = (this.#state as StudyRoomShell).study?.members ?? {};
+		this.#disconnectUnseen(Object.keys(members));
+	}
+
+	/**
+	 * A member with a socket here whom the log shows disconnected (another replica, loading the
+	 * room, could not see this one in time) is connected again, so no deadline acts on them.
+	 */
+	#restoreLocalConnections(fresh: RoomEvent[]): void {
+		for (const event of fresh) {
+			if (event.name !== 'member.connection') continue;
+			const { memberId, connected } = event.payload as { memberId: string; connected: boolean };
+			if (connected || !this.#localActors.has(memberId)) continue;
+			const member = (this.#state as StudyRoomShell).study.members[memberId];
+			if (member && !member.connected) {
+				this.#submitSystem('member.connection', { memberId, connected: true });
+				if (!member.present) this.#submitSystem('member.presence', { memberId, present: true });
+			}
+		}
 	}
 
 	/** Stops this replica's timers for the room (unload, shutdown). */
 	dispose(): void {
 		this.#disposed = true;
 		clearTimeout(this.#wakeupTimer);
+		clearTimeout(this.#reconcileTimer);
 		clearInterval(this.#metricTimer);
 		this.#metricTimer = undefined;
-		for (const timer of this.#graceTimers.values()) clearTimeout(timer);
-		this.#graceTimers.clear();
 	}
 
 	#rememberCommand(event: RoomEvent): void {
@@ -792,12 +924,19 @@ export class LiveRoom {
 		return this.#publishPresence();
 	}
 
-	/** Periodic: re-announce, forget silent replicas (they may have died). */
+	/**
+	 * Periodic: re-announce, forget silent replicas (they may have died) — and their members
+	 * who are connected nowhere else are disconnected from now, so their absence deadline runs.
+	 */
 	refreshPresence(): void {
 		const cutoff = this.#deps.now() - PRESENCE_TTL_MS;
+		const orphaned: string[] = [];
 		for (const [replica, entry] of this.#remotePresence) {
-			if (entry.at < cutoff) this.#remotePresence.delete(replica);
+			if (entry.at >= cutoff) continue;
+			this.#remotePresence.delete(replica);
+			orphaned.push(...entry.actors);
 		}
+		if (orphaned.length > 0) this.#disconnectUnseen(orphaned);
 		this.#announcePresence();
 	}
 

@@ -34,6 +34,10 @@ export class RealtimeMetrics {
 	telemetryQueued = 0;
 	telemetryWritten = 0;
 	telemetryRefused = 0;
+	/** Telemetry samples the database refused for their content (dropped, sender told). */
+	telemetryUnstorable = 0;
+	/** Commands the database refused for their content (the sender got `unstorable`). */
+	commandsUnstorable = 0;
 	closedRateLimited = 0;
 	/** Time from commit to the local fan-out of an event. */
 	readonly fanoutMs = new Histogram();
@@ -148,6 +152,18 @@ export function renderMetrics(m: RealtimeMetrics): string {
 			'counter',
 			'Telemetry samples refused (queue full).',
 			m.telemetryRefused
+		),
+		...scalar(
+			'ensemble_telemetry_unstorable_total',
+			'counter',
+			'Telemetry samples the database refused for their content (dropped).',
+			m.telemetryUnstorable
+		),
+		...scalar(
+			'ensemble_commands_unstorable_total',
+			'counter',
+			'Commands the database refused for their content (only their sender refused).',
+			m.commandsUnstorable
 		),
 		...scalar(
 			'ensemble_closed_rate_limited_total',

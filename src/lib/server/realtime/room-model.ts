@@ -81,8 +81,18 @@ export const GENERIC_MODEL: RoomModel = {
 	metricStage: () => null
 };
 
-/** A study room's model, built from its setup (every replica builds the same initial state). */
-export function createStudyModel(setup: StudyRoomSetup): RoomModel {
+/**
+ * A member whose socket never opens counts as gone this long after formation (then their stage's
+ * dropout policy acts), so a group whose members all closed the tab at formation ends. Not a
+ * setting: every replica must build the same initial state (tests pass their own to the hub).
+ */
+export const JOIN_GRACE_MS = 30_000;
+
+/**
+ * A study room's model, built from its setup (every replica builds the same initial state).
+ * `joinGraceMs`: see JOIN_GRACE_MS.
+ */
+export function createStudyModel(setup: StudyRoomSetup, joinGraceMs = JOIN_GRACE_MS): RoomModel {
 	const initial: StudyRoomShell = {
 		seq: 0,
 		study: createStudyRoomState({
@@ -90,7 +100,8 @@ export function createStudyModel(setup: StudyRoomSetup): RoomModel {
 			version: setup.version,
 			members: setup.members,
 			now: setup.formedAt,
-			startStageIndex: setup.startStageIndex
+			startStageIndex: setup.startStageIndex,
+			joinGraceMs
 		})
 	};
 	const study = (state: { seq: number }) => (state as StudyRoomShell).study;

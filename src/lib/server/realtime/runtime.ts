@@ -1,3 +1,4 @@
+import { describeDatabaseError } from '../db/errors';
 import type { WebSocketHandler } from 'bun';
 import type { AvRecordPayload } from '../../room/study';
 import { findLiveSessionIds, touchSessions } from '../auth/sessions';
@@ -14,6 +15,8 @@ import { MonitorRelay } from '../monitor/relay';
 import { createBus, type Bus } from './bus';
 import { createBunTransport, createWebSocketHandler, type SocketData } from './bun-adapter';
 import { createStudyRoomServices } from '../rooms/study-rooms';
+import { startReplicaHeartbeat } from '../rooms/replicas';
+import { startRoomSweeper } from '../rooms/sweeper';
 import { EventStore } from './event-store';
 import { RealtimeHub } from './hub';
 import { getRealtimeMetrics, type RealtimeMetrics } from './metrics';
@@ -85,6 +88,10 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 		})
 	});
 	late.hub = hub;
+	// No room waits forever: this replica says it is alive, and loads rooms that are due with
+	// nobody connected, or whose host replica died (rooms/sweeper.ts).
+	const stopHeartbeat = startReplicaHeartbeat(db, bus.replicaId);
+	const stopSweeper = startRoomSweeper(db, (roomId) => hub.wakeRoom(roomId));
 
 	let checking = false;
 	const checkSessions = async () => {
@@ -99,7 +106,7 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 				log.info('realtime.sessions_revoked', { sockets });
 			}
 		} catch (error) {
-			log.warn('realtime.session_check_failed', { error: (error as Error).message });
+			log.warn('realtime.session_check_failed', { error: describeDatabaseError(error) });
 		} finally {
 			checking = false;
 		}
@@ -120,12 +127,14 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 		transport,
 		websocket: createWebSocketHandler(hub, monitors),
 		stop: async () => {
+			stopSweeper();
 			clearInterval(revocationTimer);
 			clearInterval(touchTimer);
 			removeDoorbell();
 			monitors.shutdown();
 			relay.stop();
 			await hub.shutdown();
+			await stopHeartbeat();
 			await bus.close();
 			delete (globalThis as RuntimeGlobal)[KEY];
 		}

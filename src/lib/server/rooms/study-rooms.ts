@@ -5,6 +5,7 @@ import type { Outcome, StudyDefinition } from '../../study';
 import { findRoomStartIndex } from '../../study/journey';
 import type { Database } from '../db';
 import { participants, roomMembers, rooms, stageResponses, studyVersions } from '../db/schema';
+import { describeDatabaseError } from '../db/errors';
 import { log } from '../log';
 
 /** What a study room is created from: its version's definition and the members formed into it. */
@@ -222,7 +223,7 @@ export function createStudyRoomServices(
 					if (attempt >= EFFECT_ATTEMPTS) {
 						log.error('study_room.effects_failed', {
 							room: roomId,
-							error: (error as Error).message
+							error: describeDatabaseError(error)
 						});
 						return;
 					}
@@ -232,7 +233,7 @@ export function createStudyRoomServices(
 			await hooks.afterEffects?.(roomId, setup, events).catch((error: unknown) => {
 				log.error('study_room.after_effects_failed', {
 					room: roomId,
-					error: (error as Error).message
+					error: describeDatabaseError(error)
 				});
 			});
 		}

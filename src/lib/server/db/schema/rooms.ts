@@ -38,15 +38,23 @@ export const rooms = pgTable(
 		 */
 		wakeAt: timestamp('wake_at', { withTimezone: true, precision: 3 }),
 		/** A replica's claim on a due wake-up (the sweeper), so exactly one replica loads it. */
-		wakeLeaseUntil: timestamp('wake_lease_until', { withTimezone: true, precision: 3 })
+		wakeLeaseUntil: timestamp('wake_lease_until', { withTimezone: true, precision: 3 }),
+		/**
+		 * The replica holding the room's members' sockets (`replicas.id`), or null. When it stops
+		 * beating, the sweeper loads the room elsewhere and members connected nowhere are gone.
+		 */
+		hostReplica: text('host_replica')
 	},
 	(table) => [
 		// The monitor, the Rooms tab and exports list a study's rooms, newest first.
 		index('rooms_study_idx').on(table.studyId, table.createdAt),
-		// The sweeper's scan: only rooms that have a wake-up at all.
+		// The sweeper's scans: only rooms that have a wake-up, or a host, at all.
 		index('rooms_wake_at_idx')
 			.on(table.wakeAt)
-			.where(sql`${table.wakeAt} is not null`)
+			.where(sql`${table.wakeAt} is not null`),
+		index('rooms_host_replica_idx')
+			.on(table.hostReplica)
+			.where(sql`${table.hostReplica} is not null`)
 	]
 );
 
@@ -99,6 +107,16 @@ export const telemetrySamples = pgTable(
 export const consumedRoomTickets = pgTable('consumed_room_tickets', {
 	ticketId: text('ticket_id').primaryKey(),
 	expiresAt: timestamp('expires_at', { withTimezone: true }).notNull()
+});
+
+/**
+ * The running replicas, each pushing its `alive_until` on every second. A room whose host stopped
+ * beating is loaded elsewhere by the sweeper (rooms/sweeper.ts).
+ */
+export const replicas = pgTable('replicas', {
+	id: text('id').primaryKey(),
+	aliveUntil: timestamp('alive_until', { withTimezone: true, precision: 3 }).notNull(),
+	startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow()
 });
 
 /** Secrets generated once and shared by every replica (e.g. the room-ticket signing key). */

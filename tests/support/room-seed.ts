@@ -1,0 +1,85 @@
+import type { Database } from '../../src/lib/server/db/database';
+import {
+	participants,
+	roomMembers,
+	rooms,
+	studies,
+	studyVersions,
+	users
+} from '../../src/lib/server/db/schema';
+import type { StudyDefinition } from '../../src/lib/study';
+
+let serial = 0;
+
+/** A unique id with a readable prefix (tests share one database per suite). */
+export const uniqueId = (prefix: string) =>
+	`${prefix}-${++serial}-${Math.random().toString(36).slice(2, 8)}`;
+
+/**
+ * Seeds a study room as group formation leaves it: an owner, a live study with version 1 of
+ * `definition`, the room and `size` participants placed in it. Returns the room and member ids.
+ * `wakeAt`: the room's stored wake-up (formation stores "now"); default none.
+ */
+export async function seedStudyRoom(
+	db: Database,
+	definition: StudyDefinition,
+	size = 2,
+	options: { wakeAt?: Date } = {}
+): Promise<{ roomId: string; ids: string[]; studyId: string }> {
+	const userId = uniqueId('u');
+	const studyId = uniqueId('s');
+	const roomId = uniqueId('room');
+	const at = new Date();
+	await db.insert(users).values({
+		id: userId,
+		email: `${userId}@study-room.test`,
+		name: 'Owner',
+		passwordHash: 'not-used',
+		role: 'researcher'
+	});
+	await db.insert(studies).values({
+		id: studyId,
+		slug: uniqueId('slug').replace(/-/g, ''),
+		ownerId: userId,
+		title: 'Study room test',
+		status: 'live',
+		draft: definition,
+		latestVersion: 1,
+		createdAt: at,
+		updatedAt: at
+	});
+	await db
+		.insert(studyVersions)
+		.values({ studyId, version: 1, definition, contentHash: 'test', publishedAt: at });
+	await db.insert(rooms).values({
+		id: roomId,
+		kind: 'study',
+		studyId,
+		studyVersion: 1,
+		createdAt: at,
+		wakeAt: options.wakeAt ?? null
+	});
+	const ids = Array.from({ length: size }, () => uniqueId('p'));
+	await db.insert(participants).values(
+		ids.map((id) => ({
+			id,
+			studyId,
+			version: 1,
+			tokenHash: `hash-${id}`,
+			status: 'in_room' as const,
+			roomId,
+			createdAt: at,
+			lastSeenAt: at
+		}))
+	);
+	await db.insert(roomMembers).values(
+		ids.map((id, i) => ({
+			roomId,
+			participantId: id,
+			role: null,
+			condition: null,
+			joinedAt: new Date(at.getTime() + i)
+		}))
+	);
+	return { roomId, ids, studyId };
+}
