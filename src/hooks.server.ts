@@ -7,6 +7,7 @@ import { authenticate } from '$lib/server/hooks/authenticate';
 import { checkOrigin } from '$lib/server/hooks/origin-check';
 import { upgradeRealtime } from '$lib/server/hooks/realtime-upgrade';
 import { securityHeaders } from '$lib/server/hooks/security-headers';
+import { refuseUnstorableAddress } from '$lib/server/hooks/storable-address';
 import { log } from '$lib/server/log';
 import { upgradeMonitor } from '$lib/server/monitor/hook';
 
@@ -17,6 +18,7 @@ export const init: ServerInit = async () => {
 
 export const handle = sequence(
 	securityHeaders,
+	refuseUnstorableAddress,
 	checkOrigin,
 	authenticate,
 	upgradeRealtime,
