@@ -521,16 +521,14 @@ for (const target of serverTargets) {
 						...(json ? { 'content-type': 'application/json' } : {}),
 						...headers
 					},
-					body: json ? JSON.stringify(body) : (body as Uint8Array | undefined)
+					body: json ? JSON.stringify(body) : (body as BodyInit | undefined)
 				});
 				const text = await response.text();
-				let parsed: Record<string, unknown> | null = null;
 				try {
-					parsed = JSON.parse(text) as Record<string, unknown>;
+					return { status: response.status, body: JSON.parse(text) as Record<string, unknown> };
 				} catch {
-					parsed = null;
+					return { status: response.status, body: null };
 				}
-				return { status: response.status, body: parsed };
 			};
 			/** A form action as `use:enhance` posts it. */
 			const act = async (path: string, fields: Record<string, string>) => {

@@ -39,8 +39,10 @@ export function describeUnstorableText(problem: UnstorableText): string {
 
 /** The valibot action for string schemas: `v.pipe(v.string(), storableText())`. */
 export function storableText() {
-	return v.check<string, string>(isStorableText, (issue) =>
-		describeUnstorableText(findUnstorableText(issue.input) ?? 'nul')
+	return v.check(
+		(text: string) => isStorableText(text),
+		(issue: v.CheckIssue<string>) =>
+			describeUnstorableText(findUnstorableText(issue.input) ?? 'nul')
 	);
 }
 
