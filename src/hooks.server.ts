@@ -7,7 +7,8 @@ import { authenticate } from '$lib/server/hooks/authenticate';
 import { checkOrigin } from '$lib/server/hooks/origin-check';
 import { upgradeRealtime } from '$lib/server/hooks/realtime-upgrade';
 import { securityHeaders } from '$lib/server/hooks/security-headers';
-import { log } from '$lib/server/log';
+import { refuseUnstorableAddress } from '$lib/server/hooks/storable-address';
+import { log, withholdParameters } from '$lib/server/log';
 import { upgradeMonitor } from '$lib/server/monitor/hook';
 
 export const init: ServerInit = async () => {
@@ -17,6 +18,7 @@ export const init: ServerInit = async () => {
 
 export const handle = sequence(
 	securityHeaders,
+	refuseUnstorableAddress,
 	checkOrigin,
 	authenticate,
 	upgradeRealtime,
@@ -27,7 +29,11 @@ export const handle = sequence(
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
 	if (status === 404) return { message };
 	const errorId = crypto.randomUUID().slice(0, 8);
-	const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+	// A failed query's message carries its parameters: what someone sent, never for the log.
+	const detail =
+		error instanceof Error
+			? (error.stack ?? error.message).replace(error.message, withholdParameters(error.message))
+			: String(error);
 	log.error('request.failed', {
 		errorId,
 		status,

@@ -4,6 +4,8 @@ import {
 	describeUnstorableFinding,
 	findUnstorableInJson,
 	findUnstorableText,
+	StorableJson,
+	storableJson,
 	StorableString
 } from '../../src/lib/protocol/text';
 
@@ -33,5 +35,27 @@ describe('the storable-text rule', () => {
 		expect(describeUnstorableFinding({ path: 'payload.text', problem: 'nul' })).toBe(
 			'Text may not contain the NUL character (U+0000) (at payload.text).'
 		);
+	});
+});
+
+describe('the leading byte order mark', () => {
+	test('is refused at the start only: PGlite reads text back without it', () => {
+		expect(findUnstorableText('\ufeffhello')).toBe('leading_bom');
+		expect(findUnstorableText('hel\ufefflo')).toBeNull();
+		expect(describeUnstorableFinding({ path: 'name', problem: 'leading_bom' })).toBe(
+			'Text may not start with a byte order mark (U+FEFF) (at name).'
+		);
+	});
+});
+
+describe('storableJson', () => {
+	test('points the issue at the offending string inside the value', () => {
+		const Body = v.object({ payload: v.pipe(v.unknown(), storableJson()) });
+		const result = v.safeParse(Body, { payload: { answers: { q1: 'a\u0000' } } });
+		expect(result.success).toBe(false);
+		const issue = result.issues![0]!;
+		expect(issue.path?.map((item) => item.key).join('.')).toBe('payload.answers.q1');
+		expect(issue.message).toBe('Text may not contain the NUL character (U+0000).');
+		expect(v.is(StorableJson, { fine: ['é', 1, null] })).toBe(true);
 	});
 });

@@ -7,6 +7,7 @@
  * follow bumps PROTOCOL_VERSION. docs/PROTOCOL.md describes the exchanges.
  */
 import * as v from 'valibot';
+import { storableJson } from './text';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -62,9 +63,11 @@ function isShallowJson(value: unknown, depth: number): boolean {
 	const children = Array.isArray(value) ? value : Object.values(value);
 	return children.every((child) => isShallowJson(child, depth - 1));
 }
+// Every string in a payload reaches storage (events, telemetry) or other members: one rule.
 const JsonPayload = v.pipe(
 	v.unknown(),
-	v.check((value) => isShallowJson(value, 8), 'payload nested too deeply')
+	v.check((value) => isShallowJson(value, 8), 'payload nested too deeply'),
+	storableJson()
 );
 
 // --- Client → server ------------------------------------------------------------------------

@@ -12,8 +12,18 @@ function threshold(): number {
 	return LEVELS[configured ?? 'info'] ?? LEVELS.info;
 }
 
+/**
+ * Drizzle's error for a failed query ends with the query's parameters (`\nparams: …`): what a
+ * participant or experimenter sent. Cut from every log field, so no call site that logs
+ * `error.message` can leak them; `handleError` cuts them from stacks the same way.
+ */
+export function withholdParameters(text: string): string {
+	const at = text.indexOf('\nparams: ');
+	return at === -1 ? text : `${text.slice(0, at)} (parameters withheld)`;
+}
+
 function formatValue(value: Fields[string]): string {
-	const text = String(value);
+	const text = withholdParameters(String(value));
 	return /[\s"=]/.test(text) ? JSON.stringify(text) : text;
 }
 

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { describeUnstorableText, findUnstorableInJson } from '../protocol/text';
 import {
 	StudyDefinitionSchema,
 	type QuestionItem,
@@ -66,10 +67,26 @@ function describeIssue(issue: v.BaseIssue<unknown>): string {
 }
 
 /**
- * Checks the shape of a definition (what a draft must satisfy to be saved). Returns every
- * problem, not just the first.
+ * Checks a definition coming in (what a draft must satisfy to be saved): every text in it must
+ * be storable (the shared rule, checked first: nothing of such a definition is kept), then the
+ * shape, with every problem, not just the first.
  */
 export function parseStudyDefinition(input: unknown): ParseResult {
+	const unstorable = findUnstorableInJson(input);
+	if (unstorable) {
+		return {
+			ok: false,
+			issues: [{ path: unstorable.path, message: describeUnstorableText(unstorable.problem) }]
+		};
+	}
+	return parseStoredStudyDefinition(input);
+}
+
+/**
+ * Checks only the shape, for definitions read back from storage: they passed the text rule on
+ * the way in (or predate a part of it), and refusing them now would lock a running study out.
+ */
+export function parseStoredStudyDefinition(input: unknown): ParseResult {
 	const result = v.safeParse(StudyDefinitionSchema, input);
 	if (result.success) return { ok: true, definition: result.output };
 	return {

@@ -20,8 +20,10 @@ export async function createBotParticipants(
 	for (let index = 0; index < count; index++) {
 		const entered = await enterStudy(db, { slug, isBot: true, now });
 		if (!entered.ok) {
-			// Bots carry no Prolific id, so only the study's state can turn them away.
-			if (entered.reason === 'already_started') throw new Error('bot refused as a repeat');
+			// Bots carry no Prolific id or link, so only the study's state can turn them away.
+			if (entered.reason === 'already_started' || entered.reason === 'invalid_link') {
+				throw new Error(`bot refused: ${entered.reason}`);
+			}
 			return { ok: false, reason: entered.reason };
 		}
 		bots.push({ participantId: entered.participant.id, token: entered.token });

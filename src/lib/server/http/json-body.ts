@@ -1,4 +1,9 @@
 import * as v from 'valibot';
+import {
+	describeUnstorableFinding,
+	describeUnstorableText,
+	findUnstorableInJson
+} from '../../protocol/text';
 import type { Problem } from './problem';
 
 /** JSON bodies of API requests are small; anything larger is refused before parsing. */
@@ -13,6 +18,19 @@ function fail<T>(
 	issues?: Problem['issues']
 ): BodyResult<T> {
 	return { ok: false, problem: { status, error, message, ...(issues ? { issues } : {}) } };
+}
+
+/**
+ * Deeper than any body we accept (a study definition nests about 8 levels): refusing it keeps
+ * the storable-text walk, which stops at this depth, complete.
+ */
+const MAX_JSON_DEPTH = 32;
+
+function isNestedWithin(value: unknown, depth: number): boolean {
+	if (value === null || typeof value !== 'object') return true;
+	if (depth === 0) return false;
+	const children = Array.isArray(value) ? value : Object.values(value);
+	return children.every((child) => isNestedWithin(child, depth - 1));
 }
 
 /** Reads at most `limit` bytes of the body; `undefined` when it is longer. */
@@ -53,7 +71,9 @@ export function describeIssues(
 /**
  * Reads a JSON request body and validates it: 415 for another content type, 413 when over
  * the size limit (checked while streaming, not only by Content-Length), 400 for malformed
- * JSON or a body the schema rejects, with every issue listed.
+ * JSON, for text that cannot be stored anywhere in it (`unstorable_text`, whatever the schema
+ * would keep: nothing of such a body is used) or a body the schema rejects, with every issue
+ * listed.
  */
 export async function readJsonBody<S extends v.GenericSchema>(
 	request: Request,
@@ -78,6 +98,15 @@ export async function readJsonBody<S extends v.GenericSchema>(
 		parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
 	} catch {
 		return fail(400, 'invalid_json', 'The request body is not valid JSON.');
+	}
+	if (!isNestedWithin(parsed, MAX_JSON_DEPTH)) {
+		return fail(400, 'invalid_body', `The request body is nested deeper than ${MAX_JSON_DEPTH}.`);
+	}
+	const unstorable = findUnstorableInJson(parsed, '', MAX_JSON_DEPTH);
+	if (unstorable) {
+		return fail(400, 'unstorable_text', describeUnstorableFinding(unstorable), [
+			{ path: unstorable.path, message: describeUnstorableText(unstorable.problem) }
+		]);
 	}
 	const result = v.safeParse(schema, parsed);
 	if (!result.success) {

@@ -7,6 +7,7 @@
  */
 import * as v from 'valibot';
 import { WebhookReceiver } from 'livekit-server-sdk';
+import { storableText } from '../../protocol/text';
 import type { AvRecordPayload } from '../../room/study';
 import type { LiveKitSettings } from '../config/env';
 import { roomIdFromLivekitName } from './room-name';
@@ -17,7 +18,8 @@ import { roomIdFromLivekitName } from './room-name';
  */
 export const WEBHOOK_MAX_AGE_MS = 5 * 60_000;
 
-const Text = (max: number) => v.pipe(v.string(), v.maxLength(max));
+// LiveKit's texts end up in the room's log: the same rule as every other text that is stored.
+const Text = (max: number) => v.pipe(v.string(), v.maxLength(max), storableText());
 /** int64 in protobuf JSON is a string; some senders use a number. Seconds since the epoch. */
 const Seconds = v.pipe(
 	v.union([v.pipe(v.string(), v.regex(/^\d{1,12}$/)), v.pipe(v.number(), v.integer())]),
@@ -26,7 +28,7 @@ const Seconds = v.pipe(
 
 /** The fields we read, as LiveKit's protobuf JSON names them; the rest is ignored. */
 const WebhookSchema = v.looseObject({
-	id: v.pipe(v.string(), v.minLength(1), v.maxLength(128)),
+	id: v.pipe(v.string(), v.minLength(1), v.maxLength(128), storableText()),
 	event: Text(64),
 	createdAt: Seconds,
 	room: v.optional(v.looseObject({ name: Text(256) })),

@@ -1,6 +1,7 @@
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { formatBytes } from '../../media/format';
+import { describeUnstorableText, findUnstorableText } from '../../protocol/text';
 import { generateSecureRandomString } from '../auth/tokens';
 import type { Database } from '../db';
 import { mediaItems, type MediaItem, type MediaKind } from '../db/schema/media';
@@ -30,6 +31,7 @@ export type UploadFailure =
 	| 'unplayable'
 	| 'empty'
 	| 'no_filename'
+	| 'invalid_filename'
 	| 'interrupted';
 
 export type UploadResult =
@@ -166,6 +168,15 @@ export async function storeUpload(
 	storage: MediaStorage,
 	input: UploadInput
 ): Promise<UploadResult> {
+	// Refused, not cleaned: the rule is the same for every text, and the name is the uploader's.
+	const unstorable = input.filename === null ? null : findUnstorableText(input.filename);
+	if (unstorable) {
+		return {
+			ok: false,
+			reason: 'invalid_filename',
+			message: `The file name cannot be used. ${describeUnstorableText(unstorable)}`
+		};
+	}
 	const filename = cleanFilename(input.filename);
 	if (!filename) {
 		return {

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { generateSecureRandomString, hashSecret } from '../auth/tokens';
 import type { Database } from '../db';
 import { participantExternalIds, participants, type Participant } from '../db/schema';
-import { parseLinkParams } from './link-params';
+import { findUnstorableLinkParam, parseLinkParams } from './link-params';
 import { findStudyEntry, type StudyEntry } from './study-link';
 import { generateParticipantToken, isParticipantToken } from './token';
 
@@ -26,7 +26,9 @@ export type EnterStudyResult =
 			study: StudyEntry;
 	  }
 	/** `already_started`: this Prolific id already took part, from another browser or device. */
-	| { ok: false; reason: 'not_found' | 'paused' | 'closed' | 'already_started' };
+	| { ok: false; reason: 'not_found' | 'paused' | 'closed' | 'already_started' }
+	/** A link parameter holds text that cannot be stored (see `findUnstorableLinkParam`). */
+	| { ok: false; reason: 'invalid_link'; message: string };
 
 /**
  * First key of the two-key advisory lock taken while a Prolific id enters a study (the second is
@@ -84,6 +86,8 @@ export async function viewStudyEntry(
 export async function enterStudy(db: Database, input: EnterStudyInput): Promise<EnterStudyResult> {
 	const study = await findStudyEntry(db, input.slug);
 	if (!study || study.status === 'draft') return { ok: false, reason: 'not_found' };
+	const unstorable = findUnstorableLinkParam(input.params ?? {});
+	if (unstorable) return { ok: false, reason: 'invalid_link', message: unstorable };
 	const params = parseLinkParams(input.params ?? {}, study.settings.prolific);
 
 	for (const candidate of [params.resume, input.existingToken]) {

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { describeUnstorableText, findUnstorableText } from '../../protocol/text';
 
 /** The parameters Prolific appends to a study link. */
 export const PROLIFIC_PARAMS = ['PROLIFIC_PID', 'STUDY_ID', 'SESSION_ID'] as const;
@@ -44,4 +45,21 @@ export function parseLinkParams(
 		} else result.other[name] = value;
 	}
 	return result;
+}
+
+/**
+ * What is wrong with the first link parameter (name or value) that cannot be stored, or null.
+ * Such a link is refused as a whole rather than trimmed: its parameters are research data, and
+ * a participant kept without them would be a silent gap.
+ */
+export function findUnstorableLinkParam(
+	input: URLSearchParams | Record<string, string>
+): string | null {
+	const entries = input instanceof URLSearchParams ? [...input.entries()] : Object.entries(input);
+	for (const [name, value] of entries) {
+		const problem = findUnstorableText(name) ?? findUnstorableText(value);
+		if (problem)
+			return `A parameter of this link cannot be used. ${describeUnstorableText(problem)}`;
+	}
+	return null;
 }

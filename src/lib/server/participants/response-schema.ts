@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { findUnstorableInJson } from '$lib/protocol/text';
 import type { StageResponse } from '$lib/components/stages/responses';
 
 const AnswerValueSchema = v.union([
@@ -21,7 +22,7 @@ export const StageResponseSchema = v.variant('type', [
 	v.object({ type: v.literal('group_choice'), option: v.pipe(v.string(), v.maxLength(200)) })
 ]) satisfies v.GenericSchema<unknown, StageResponse>;
 
-/** Parses the JSON text of a submitted response; null when it is not one. */
+/** Parses the JSON text of a submitted response; null when it is not one or cannot be stored. */
 export function parseStageResponse(text: string): StageResponse | null {
 	let raw: unknown;
 	try {
@@ -29,6 +30,8 @@ export function parseStageResponse(text: string): StageResponse | null {
 	} catch {
 		return null;
 	}
+	// Escaped in the JSON text (`\u0000`), so the form field itself looked fine.
+	if (findUnstorableInJson(raw)) return null;
 	const parsed = v.safeParse(StageResponseSchema, raw);
 	return parsed.success ? parsed.output : null;
 }

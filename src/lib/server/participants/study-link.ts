@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { parseStudyDefinition, type StudyDefinition, type StudySettings } from '$lib/study';
+import { parseStoredStudyDefinition, type StudyDefinition, type StudySettings } from '$lib/study';
 import type { Database } from '../db';
 import { studies, studyVersions, type StudyStatus } from '../db/schema';
 
@@ -43,7 +43,7 @@ export async function findStudyEntry(db: Database, slug: string): Promise<StudyE
 		.where(eq(studies.slug, slug))
 		.limit(1);
 	if (!row || row.archivedAt) return null;
-	const parsed = parseStudyDefinition(row.definition);
+	const parsed = parseStoredStudyDefinition(row.definition);
 	if (!parsed.ok) throw new Error(`study version ${row.version} of /s/${slug} does not parse`);
 	return {
 		studyId: row.studyId,

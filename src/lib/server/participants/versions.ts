@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { parseStudyDefinition, type StudyDefinition } from '$lib/study';
+import { parseStoredStudyDefinition, type StudyDefinition } from '$lib/study';
 import type { Executor } from '../db';
 import { studyVersions } from '../db/schema';
 
@@ -22,7 +22,7 @@ export async function loadVersionDefinition(
 		.where(and(eq(studyVersions.studyId, studyId), eq(studyVersions.version, version)))
 		.limit(1);
 	if (!row) return null;
-	const parsed = parseStudyDefinition(row.definition);
+	const parsed = parseStoredStudyDefinition(row.definition);
 	if (!parsed.ok) throw new Error(`study ${studyId} version ${version} does not parse`);
 	if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
 	cache.set(key, parsed.definition);

@@ -6,6 +6,7 @@
  */
 import * as v from 'valibot';
 import type { TelemetrySample } from '../../protocol';
+import { describeUnstorableFinding, findUnstorableInJson } from '../../protocol/text';
 import { parseSignalSample, type SignalSample } from '../../signals';
 
 /**
@@ -44,6 +45,9 @@ export function parseSignalBatch(
 	} catch {
 		return { ok: false, reason: 'invalid', message: 'The body is not valid JSON.' };
 	}
+	const unstorable = findUnstorableInJson(data);
+	if (unstorable)
+		return { ok: false, reason: 'invalid', message: describeUnstorableFinding(unstorable) };
 	const envelope = v.safeParse(BatchSchema, data);
 	if (!envelope.success) {
 		return { ok: false, reason: 'invalid', message: envelope.issues[0].message };

@@ -1,5 +1,5 @@
 import {
-	parseStudyDefinition,
+	parseStoredStudyDefinition,
 	validateStudy,
 	type StudyDefinition,
 	type StudyIssue,
@@ -46,7 +46,7 @@ export async function validateDraft(
  * the schema moved on without a migration: an unexpected error, not an expected outcome.
  */
 export function readStoredDefinition(studyId: string, stored: unknown): StudyDefinition {
-	const parsed = parseStudyDefinition(stored);
+	const parsed = parseStoredStudyDefinition(stored);
 	if (!parsed.ok)
 		throw new Error(`Study ${studyId} has a stored definition that no longer parses.`);
 	return parsed.definition;

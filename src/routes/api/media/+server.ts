@@ -14,6 +14,7 @@ const UPLOAD_STATUS = {
 	unplayable: 415,
 	empty: 400,
 	no_filename: 400,
+	invalid_filename: 400,
 	interrupted: 400
 } as const;
 

@@ -2,6 +2,7 @@ import { error, fail, redirect, type Cookies } from '@sveltejs/kit';
 import { getDatabase } from '$lib/server/db';
 import { readParticipantCookie, setParticipantCookie } from '$lib/server/participants/cookies';
 import { enterStudy, findParticipantByToken } from '$lib/server/participants/identity';
+import { findUnstorableField } from '$lib/server/http/form';
 import { findLinkParticipant, viewJourney } from '$lib/server/participants/journey';
 import { submitPreRoomResponse } from '$lib/server/participants/pre-room';
 import { parseStageResponse } from '$lib/server/participants/response-schema';
@@ -64,6 +65,9 @@ export const actions: Actions = {
 		});
 		if (!result.ok) {
 			if (result.reason === 'not_found') error(404, NOT_FOUND);
+			if (result.reason === 'invalid_link') {
+				return fail(400, { reason: result.reason, message: result.message });
+			}
 			return fail(409, { reason: result.reason });
 		}
 		setParticipantCookie(cookies, params.slug, result.token);
@@ -75,6 +79,8 @@ export const actions: Actions = {
 		const { db, participant } = await requireParticipant(params.slug, cookies);
 		if (!participant) return fail(401, { reason: 'no_participant' });
 		const form = await request.formData();
+		const unstorable = findUnstorableField(form);
+		if (unstorable) return fail(400, { reason: 'unstorable_text', message: unstorable.message });
 		const stageId = String(form.get('stageId') ?? '');
 		const response = parseStageResponse(String(form.get('response') ?? ''));
 		if (!response || stageId === '' || stageId.length > 100) {
@@ -99,7 +105,10 @@ export const actions: Actions = {
 	join: async ({ params, cookies, request }) => {
 		const { db, participant } = await requireParticipant(params.slug, cookies);
 		if (!participant) return fail(401, { reason: 'no_participant' });
-		const code = String((await request.formData()).get('code') ?? '').slice(0, 40);
+		const form = await request.formData();
+		const unstorable = findUnstorableField(form);
+		if (unstorable) return fail(400, { reason: 'unstorable_text', message: unstorable.message });
+		const code = String(form.get('code') ?? '').slice(0, 40);
 		const result = await enterOpenRoom(db, participant, { code }, new Date());
 		if (!result.ok) return fail(409, { reason: result.reason, code });
 		return { entered: true };

@@ -1,0 +1,137 @@
+/**
+ * Helpers for the storable-text tests: strings that hit the rule's edges often, an oracle for
+ * the rule written independently of `src/lib/protocol/text.ts`, and study rooms seeded straight
+ * into a database for a hub to load.
+ */
+import fc from 'fast-check';
+import type { Database } from '../../src/lib/server/db/database';
+import {
+	participants,
+	roomMembers,
+	rooms,
+	studies,
+	studyVersions,
+	users
+} from '../../src/lib/server/db/schema';
+import type { StudyDefinition } from '../../src/lib/study';
+
+/** Characters at the rule's edges, and a few that look dangerous but are fine. */
+const EDGES = [
+	'\u0000',
+	'\ud800',
+	'\udbff',
+	'\udc00',
+	'\udfff',
+	'\ufeff',
+	'\u2028',
+	'\uffff',
+	'\ufffe',
+	'\u0001',
+	'\u007f',
+	'\\',
+	'"',
+	'😀',
+	' ',
+	'%00'
+];
+
+const unit = fc.oneof(
+	{ weight: 30, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
+	{ weight: 2, arbitrary: fc.constantFrom(...EDGES) },
+	{
+		weight: 1,
+		arbitrary: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c))
+	}
+);
+
+/** Any string, with NUL, lone surrogates and a leading BOM coming up in a good share of runs. */
+export function anyText(maxLength = 24): fc.Arbitrary<string> {
+	return fc.oneof(
+		{ weight: 4, arbitrary: fc.string({ unit, maxLength }) },
+		{ weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength }) },
+		{ weight: 1, arbitrary: fc.string({ unit, maxLength }).map((s) => `\ufeff${s}`) }
+	);
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The rule, restated for the tests: NUL, an unpaired surrogate, or a leading U+FEFF. */
+export function breaksRule(text: string): boolean {
+	return text.includes('\u0000') || LONE_SURROGATE.test(text) || text.startsWith('\ufeff');
+}
+
+/** Whether any string or key anywhere in `value` breaks the rule. */
+export function anyBreaksRule(value: unknown): boolean {
+	if (typeof value === 'string') return breaksRule(value);
+	if (value === null || typeof value !== 'object') return false;
+	if (Array.isArray(value)) return value.some(anyBreaksRule);
+	return Object.entries(value).some(([key, child]) => breaksRule(key) || anyBreaksRule(child));
+}
+
+/** Percent-encodes text as a browser would (UTF-8; an unpaired surrogate becomes U+FFFD). */
+export function percentEncode(text: string): string {
+	return [...new TextEncoder().encode(text)]
+		.map((byte) => `%${byte.toString(16).padStart(2, '0').toUpperCase()}`)
+		.join('');
+}
+
+let serial = 0;
+export const nextId = (prefix: string) =>
+	`${prefix}-${++serial}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** A running study room of `memberCount` participants on `definition`, straight in the tables. */
+export async function seedStudyRoom(
+	db: Database,
+	definition: StudyDefinition,
+	memberCount: number
+): Promise<{ roomId: string; memberIds: string[] }> {
+	const userId = nextId('u');
+	const studyId = nextId('s');
+	const roomId = nextId('room');
+	const at = new Date();
+	await db.insert(users).values({
+		id: userId,
+		email: `${userId}@storable.test`,
+		name: 'Owner',
+		passwordHash: 'not-used',
+		role: 'researcher'
+	});
+	await db.insert(studies).values({
+		id: studyId,
+		slug: nextId('slug').replace(/-/g, ''),
+		ownerId: userId,
+		title: 'Storable text',
+		status: 'live',
+		draft: definition,
+		latestVersion: 1,
+		createdAt: at,
+		updatedAt: at
+	});
+	await db
+		.insert(studyVersions)
+		.values({ studyId, version: 1, definition, contentHash: 'test', publishedAt: at });
+	await db.insert(rooms).values({ id: roomId, kind: 'study', studyId, studyVersion: 1 });
+	const memberIds = Array.from({ length: memberCount }, () => nextId('p'));
+	await db.insert(participants).values(
+		memberIds.map((id) => ({
+			id,
+			studyId,
+			version: 1,
+			tokenHash: `hash-${id}`,
+			status: 'in_room' as const,
+			roomId,
+			createdAt: at,
+			lastSeenAt: at
+		}))
+	);
+	await db.insert(roomMembers).values(
+		memberIds.map((participantId, i) => ({
+			roomId,
+			participantId,
+			role: null,
+			condition: null,
+			joinedAt: new Date(at.getTime() + i)
+		}))
+	);
+	return { roomId, memberIds };
+}
