@@ -6,11 +6,12 @@ import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, url, params }) => {
 	const user = requireUser(locals, url);
-	const found = await findRoomForDashboard(await getDatabase(), params.id);
+	// A study room of a study this user cannot see is "not found", like a room that does not exist.
+	const found = await findRoomForDashboard(await getDatabase(), user, params.id);
 	if (!found) error(404, 'No such room.');
 	return {
 		room: { id: found.room.id, kind: found.room.kind },
 		names: found.names,
-		canSend: user.role !== 'viewer'
+		canSend: found.canEdit
 	};
 };
