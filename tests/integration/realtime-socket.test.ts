@@ -170,7 +170,7 @@ describe('realtime sockets on the built server', () => {
 		await Bun.sleep(200);
 		const before = await metric(server, 'ensemble_connections');
 
-		const talkers = await Promise.all(Array.from({ length: 8 }, (_, i) => joinedSocket()));
+		const talkers = await Promise.all(Array.from({ length: 8 }, () => joinedSocket()));
 		const chunk = 'y'.repeat(30_000);
 		for (let round = 0; round < 60; round++) {
 			for (const talker of talkers)

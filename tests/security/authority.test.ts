@@ -143,7 +143,10 @@ for (const target of targets) {
 			async function joinWithCookie(who: Person) {
 				const socket = openSocket(server, `/realtime/rooms/${roomId}`, { cookie: who.cookie });
 				await opened(socket);
-				const joined = nextMessage<{ actor: string }>(socket, (m) => m.type === 'joined');
+				const joined = nextMessage<{ type: string; actor: string }>(
+					socket,
+					(m) => m.type === 'joined'
+				);
 				socket.send(JSON.stringify({ type: 'join', v: PROTOCOL_VERSION, lastSeq: 0 }));
 				await joined;
 				return socket;
@@ -215,7 +218,10 @@ for (const target of targets) {
 				member = openSocket(server, `/s/${study.slug}/realtime/${roomId}`, { cookie });
 				memberFrames = recordFrames(member);
 				await opened(member);
-				const joined = nextMessage<{ actor: string }>(member, (m) => m.type === 'joined');
+				const joined = nextMessage<{ type: string; actor: string }>(
+					member,
+					(m) => m.type === 'joined'
+				);
 				member.send(JSON.stringify({ type: 'join', v: PROTOCOL_VERSION, lastSeq: 0 }));
 				memberId = (await joined).actor;
 			});
@@ -338,6 +344,52 @@ for (const target of targets) {
 				);
 				expect((await event).event.actor).toBe(edActor);
 				ed.socket.close();
+			});
+
+			test("a view collaborator's own socket is an observer's: their commands are refused", async () => {
+				const socket = await joinWithCookie(people.viewer!);
+				const answer = nextMessage(socket, (m) => m.type === 'rejected' || m.type === 'ack');
+				socket.send(
+					JSON.stringify({ type: 'command', id: 'vic-pause', name: 'room.pause', payload: {} })
+				);
+				expect(await answer).toMatchObject({
+					type: 'rejected',
+					id: 'vic-pause',
+					reason: 'forbidden'
+				});
+				socket.close();
+			});
+
+			test('a ticket minted with an API token dies with the token: open socket 4401, unused ticket refused', async () => {
+				const created = await request('POST', '/api/tokens', people.editor!.cookie, {
+					name: 'tool'
+				});
+				expect(created.status).toBe(201);
+				const { token, record } = (await created.json()) as {
+					token: string;
+					record: { id: string };
+				};
+				const mintWithToken = async () => {
+					const response = await fetch(`${server.url}/api/rooms/${roomId}/tickets`, {
+						method: 'POST',
+						headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+						body: '{}'
+					});
+					expect(response.status).toBe(201);
+					return (await response.json()) as { path: string; actor: string };
+				};
+				const minted = await mintWithToken();
+				expect(minted.actor).toBe(`u:${people.editor!.id}`);
+				const socket = openSocket(server, minted.path);
+				await opened(socket);
+				const unused = await mintWithToken();
+				const closing = closed(socket, 5_000);
+				const revoked = await request('DELETE', `/api/tokens/${record.id}`, people.editor!.cookie);
+				expect(revoked.ok).toBe(true);
+				const revokedAt = performance.now();
+				expect((await closing).code).toBe(CloseCode.Unauthorized);
+				expect(performance.now() - revokedAt).toBeLessThan(REVOCATION_BOUND_MS);
+				expect(await upgradeStatus(server, unused.path, { Origin: server.origin })).toBe(401);
 			});
 
 			test('a ticket opens one socket once', async () => {
