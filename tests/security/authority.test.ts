@@ -402,6 +402,12 @@ for (const target of targets) {
 			test("/rooms/<id> is 404 without access to the study and names only the room's people", async () => {
 				const outsider = await request('GET', `/rooms/${roomId}`, people.outsider!.cookie);
 				expect(outsider.status).toBe(404);
+				// People connected now are named too: wait until only the participant is.
+				const deadline = Date.now() + 5_000;
+				const latestPresence = () =>
+					memberFrames.filter((f) => f.type === 'presence').at(-1)?.actors as string[];
+				while (latestPresence().length > 1 && Date.now() < deadline) await Bun.sleep(20);
+				expect(latestPresence()).toEqual([memberId]);
 				const page = await request('GET', `/rooms/${roomId}`, people.owner!.cookie);
 				expect(page.status).toBe(200);
 				const html = await page.text();

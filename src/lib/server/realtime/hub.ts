@@ -442,6 +442,12 @@ export class RealtimeHub {
 		if (!this.#options.bus.status().healthy) await this.catchUpAllRooms();
 	}
 
+	/** Who is connected to a room loaded here (on any replica, from presence); [] when it is not. */
+	async presentActors(roomId: string): Promise<string[]> {
+		const room = await this.#rooms.get(roomId)?.catch(() => undefined);
+		return room?.presentActors() ?? [];
+	}
+
 	// --- Sessions and shutdown ----------------------------------------------------------------
 
 	/** Session ids behind the open experimenter sockets (for revocation checks). */

@@ -16,7 +16,7 @@ import {
 } from '../realtime/tickets';
 import { experimenterActor } from '../realtime/upgrade';
 import type { Actor, ActorRole } from '../../room';
-import { USER_ACTOR_PREFIX, userActorId } from '../../room/actors';
+import { USER_ACTOR_PREFIX, userActorId, userIdOfActor } from '../../room/actors';
 import { canEditStudy, loadStudyForUser } from '../studies/access';
 
 export const NewRoomInput = v.object({
@@ -179,14 +179,16 @@ export async function listSandboxRooms(db: Database, limit = 20): Promise<Sandbo
 /**
  * A room for the dashboard, when the user may see it (a study room needs access to its study;
  * otherwise "not found", like a room that does not exist), with display names for the accounts
- * that appear in it: the experimenters and observers in its log (`u:<user id>`), its creator
- * and the viewer themself. Nobody else's name or id. `canEdit`: their socket acts as an
+ * that appear in it: the experimenters and observers in its log (`u:<user id>`), those
+ * connected now (`present`: the room's presence on this replica), its creator and the viewer
+ * themself. Nobody else's name or id. `canEdit`: their socket acts as an
  * experimenter there (edit access to the study; sandbox rooms: a non-viewer account).
  */
 export async function findRoomForDashboard(
 	db: Database,
 	user: Pick<SessionUser, 'id' | 'role'>,
-	roomId: string
+	roomId: string,
+	present: readonly string[] = []
 ) {
 	const [room] = await db
 		.select({
@@ -209,6 +211,7 @@ export async function findRoomForDashboard(
 		.selectDistinct({ actor: roomEvents.actor })
 		.from(roomEvents)
 		.where(and(eq(roomEvents.roomId, roomId), like(roomEvents.actor, 'u:%')));
+	const presentUsers = present.flatMap((actor) => userIdOfActor(actor) ?? []);
 	const people = await db
 		.select({ id: users.id, name: users.name })
 		.from(users)
@@ -216,7 +219,8 @@ export async function findRoomForDashboard(
 			or(
 				eq(users.id, user.id),
 				inArray(sql`${USER_ACTOR_PREFIX} || ${users.id}`, actors),
-				room.createdBy ? eq(users.id, room.createdBy) : undefined
+				room.createdBy ? eq(users.id, room.createdBy) : undefined,
+				presentUsers.length > 0 ? inArray(users.id, presentUsers) : undefined
 			)
 		);
 	const names = Object.fromEntries(people.map((p) => [userActorId(p.id), p.name]));
