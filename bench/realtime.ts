@@ -362,9 +362,10 @@ async function ensembleRooms(api: Endpoint, cookie: string, replicas: Endpoint[]
 		HTTP_CONCURRENCY,
 		() => createRoom(api, cookie)
 	);
-	return async (room: number, member: number, replica: number): Promise<LoadParticipant> => {
+	return async (room: number, _member: number, replica: number): Promise<LoadParticipant> => {
 		const roomId = ids[room]!;
-		const ticket = await mintTicket(api, cookie, roomId, { actor: `p${room}-${member}` });
+		// Each ticket is a fresh guest: the server names it (`ticket.actor`), not the bench.
+		const ticket = await mintTicket(api, cookie, roomId);
 		const target = replicas[replica]!;
 		return {
 			url: `${wsUrl(target.url)}${ticket.path}`,

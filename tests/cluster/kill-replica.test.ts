@@ -145,19 +145,24 @@ describe.skipIf(!available)('a replica killed under load', () => {
 		return header!.split(';')[0]!;
 	}
 
+	type MintedTicket = { url: string; actor: string; guest: string };
+
 	/**
-	 * A fresh ticket per connect: tickets live a minute and a reconnect may come much later.
+	 * A fresh ticket per connect: tickets live 30 s, open one socket once, and a reconnect may
+	 * come much later. The server names the guest; `guest` continues as the same one, so a
+	 * reconnect keeps its actor (and its retried commands are applied once).
 	 * Refusals stop the client; anything else (a 502/503 mid-failover) is a failed attempt.
 	 */
-	async function mintSocketUrl(roomId: string, actor: string): Promise<string> {
-		const response = await post(`/api/rooms/${roomId}/tickets`, { actor });
+	async function mintSocketUrl(roomId: string, guest?: string): Promise<MintedTicket> {
+		const response = await post(`/api/rooms/${roomId}/tickets`, guest ? { guest } : {});
 		if (response.status === 401 || response.status === 403) {
 			throw new RoomUnavailableError('unauthorized');
 		}
 		if (response.status === 404) throw new RoomUnavailableError('not_found');
 		if (response.status !== 201) throw new Error(`ticket: HTTP ${response.status}`);
-		const { path } = (await response.json()) as { path: string };
-		return `${cluster.frontUrl.replace(/^http/, 'ws')}${path}`;
+		const minted = (await response.json()) as { path: string; actor: string; guest: string };
+		const url = `${cluster.frontUrl.replace(/^http/, 'ws')}${minted.path}`;
+		return { url, actor: minted.actor, guest: minted.guest };
 	}
 
 	function finishResume(p: Participant): void {
@@ -165,7 +170,10 @@ describe.skipIf(!available)('a replica killed under load', () => {
 		p.closedAt = p.resumeHead = undefined;
 	}
 
-	function connectParticipant(roomId: string, actor: string): Participant {
+	async function connectParticipant(roomId: string): Promise<Participant> {
+		const first = await mintSocketUrl(roomId);
+		const actor = first.actor;
+		let unused: string | undefined = first.url;
 		let nextId = 0;
 		const p: Participant = {
 			roomId,
@@ -182,7 +190,11 @@ describe.skipIf(!available)('a replica killed under load', () => {
 			client: undefined as unknown as RoomClient
 		};
 		p.client = new RoomClient({
-			url: () => mintSocketUrl(roomId, actor),
+			url: async () => {
+				const url = unused ?? (await mintSocketUrl(roomId, first.guest)).url;
+				unused = undefined;
+				return url;
+			},
 			WebSocket: createOriginWebSocket(cluster.origin),
 			createId: () => {
 				const id = `${actor}.${++nextId}`;
@@ -267,7 +279,7 @@ describe.skipIf(!available)('a replica killed under load', () => {
 		}
 		for (const roomId of roomIds) {
 			for (let k = 1; k <= CLIENTS_PER_ROOM; k++) {
-				participants.push(connectParticipant(roomId, `${roomId}.p${k}`));
+				participants.push(await connectParticipant(roomId));
 			}
 		}
 		await waitUntil(

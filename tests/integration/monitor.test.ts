@@ -118,11 +118,18 @@ for (const target of databaseTargets('study monitor tests')) {
 			return created;
 		};
 		const watch = (n: Node, studyId: string) => {
+			const sessionId = nextId('session');
 			const dashboard = new FakeDashboard({
 				studyId,
 				userId: owner.id,
-				sessionId: nextId('session'),
-				access: 'owner'
+				sessionId,
+				access: 'owner',
+				grant: {
+					userId: owner.id,
+					studyId,
+					credential: { kind: 'session', id: sessionId },
+					needs: 'edit'
+				}
 			});
 			n.monitors.open(dashboard);
 			return dashboard;

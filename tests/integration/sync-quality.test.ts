@@ -281,21 +281,35 @@ for (const target of targets) {
 			expect(await byToken.json()).toEqual(expected);
 		});
 
-		test("a study room's socket tickets need edit access (view: observer only; none: 404)", async () => {
-			const mint = (cookie: string, role: string) =>
+		test("a study room's socket tickets act as the minting user: edit → experimenter, view → observer, none → 404", async () => {
+			const mint = (cookie: string, body: unknown) =>
 				fetch(`${server.url}/api/rooms/${roomId}/tickets`, {
 					method: 'POST',
 					headers: { cookie, origin: server.origin, 'content-type': 'application/json' },
-					body: JSON.stringify({ role })
+					body: JSON.stringify(body)
 				});
 			// Ben has view access since the test above; Cy has none.
 			const cy = await signUp('cy@sync.test', 'Cy');
-			expect((await mint(cy, 'observer')).status).toBe(404);
-			const asParticipant = await mint(ben, 'participant');
-			expect(asParticipant.status).toBe(403);
-			expect(await asParticipant.json()).toMatchObject({ error: 'observer_only' });
-			expect((await mint(ben, 'observer')).status).toBe(201);
-			expect((await mint(rhea, 'participant')).status).toBe(201);
+			expect((await mint(cy, { role: 'observer' })).status).toBe(404);
+			// Nobody names an actor or a participant role any more.
+			for (const body of [{ role: 'participant' }, { actor: memberId }]) {
+				const refused = await mint(ben, body);
+				expect(refused.status).toBe(400);
+			}
+			const asBen = await mint(ben, {});
+			expect(asBen.status).toBe(201);
+			expect(await asBen.json()).toMatchObject({
+				role: 'observer',
+				actor: expect.stringMatching(/^u:/)
+			});
+			const asRhea = await mint(rhea, {});
+			expect(asRhea.status).toBe(201);
+			expect(await asRhea.json()).toMatchObject({
+				role: 'experimenter',
+				actor: expect.stringMatching(/^u:/)
+			});
+			const rheaObserving = await mint(rhea, { role: 'observer' });
+			expect(await rheaObserving.json()).toMatchObject({ role: 'observer' });
 		});
 	});
 }

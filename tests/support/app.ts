@@ -48,13 +48,18 @@ export async function createRoom(
 	return (await postJson<{ room: { id: string } }>(server, cookie, '/api/rooms', {})).room.id;
 }
 
-export type Ticket = { ticket: string; actor: string; path: string };
+/** A minted ticket: the identity is the server's (`actor`, `role`); `guest` resumes a sandbox guest. */
+export type Ticket = { ticket: string; actor: string; role: string; path: string; guest?: string };
 
+/**
+ * Mints a single-use room ticket as the signed-in user. Sandbox rooms: a fresh guest, or the
+ * guest of an earlier ticket (`{ guest }`); study rooms: the user themself.
+ */
 export function mintTicket(
 	server: { url: string; origin: string },
 	cookie: string,
 	roomId: string,
-	body: { actor?: string; role?: 'participant' | 'bot' | 'observer' } = {}
+	body: { role?: 'observer'; guest?: string } = {}
 ): Promise<Ticket> {
 	return postJson<Ticket>(server, cookie, `/api/rooms/${roomId}/tickets`, body);
 }

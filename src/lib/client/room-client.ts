@@ -39,10 +39,18 @@ export type { Timers } from './timers';
 /**
  * `connecting`: the first attempt after connect(). `open`: joined, live. `reconnecting`: lost,
  * waiting or trying again. `closed`: before connect() or after close(). The last three follow
- * a final close code (4400, 4401, 4404) or a RoomUnavailableError: only connect() restarts.
+ * a final close code (4400, 4401, 4403, 4404) or a RoomUnavailableError: only connect() restarts.
+ * `forbidden`: the user's access to the room was removed (4403).
  */
 export type RoomStatus =
-	'connecting' | 'open' | 'reconnecting' | 'closed' | 'incompatible' | 'unauthorized' | 'not_found';
+	| 'connecting'
+	| 'open'
+	| 'reconnecting'
+	| 'closed'
+	| 'incompatible'
+	| 'unauthorized'
+	| 'forbidden'
+	| 'not_found';
 
 /** The part of the standard WebSocket the client uses (so tests can pass a fake). */
 export interface WebSocketLike {
@@ -101,6 +109,7 @@ const WS_OPEN = 1;
 const FINAL_STATUS: Partial<Record<number, RoomStatus>> = {
 	[CloseCode.Incompatible]: 'incompatible',
 	[CloseCode.Unauthorized]: 'unauthorized',
+	[CloseCode.AccessRevoked]: 'forbidden',
 	[CloseCode.RoomNotFound]: 'not_found'
 };
 

@@ -14,9 +14,12 @@ import {
 } from '../monitor';
 import { ReconnectBackoff } from './backoff';
 
-/** `unauthorized`: the session ended (sign in again); `incompatible`: reload the page. */
+/**
+ * `unauthorized`: the session ended (sign in again); `forbidden`: access to the study was
+ * removed or reduced (4403; no retry); `incompatible`: reload the page.
+ */
 export type MonitorStatus =
-	'connecting' | 'open' | 'reconnecting' | 'closed' | 'unauthorized' | 'incompatible';
+	'connecting' | 'open' | 'reconnecting' | 'closed' | 'unauthorized' | 'forbidden' | 'incompatible';
 
 /** How an intervention ended: committed (with its seq), or refused with the server's words. */
 export type InterventionResult =
@@ -118,6 +121,10 @@ export class StudyMonitor {
 			if (this.#stopped) return;
 			if (event.code === CloseCode.Unauthorized) {
 				this.#status = 'unauthorized';
+				return;
+			}
+			if (event.code === CloseCode.AccessRevoked) {
+				this.#status = 'forbidden';
 				return;
 			}
 			// A refused upgrade (signed out, no access) shows as 1006 before any frame: try

@@ -28,6 +28,11 @@ export const CloseCode = {
 	Incompatible: 4400,
 	/** No valid session or ticket, or the session was revoked: sign in again. */
 	Unauthorized: 4401,
+	/**
+	 * The user's access was removed while the socket was open (study unshared, demoted to view,
+	 * account disabled): reconnecting cannot help; do not retry.
+	 */
+	AccessRevoked: 4403,
 	/** The room does not exist (any more). */
 	RoomNotFound: 4404,
 	/** The client did not read fast enough; reconnect and resume from lastSeq. */
@@ -203,6 +208,8 @@ export type ErrorCode =
 	| 'binary_not_supported'
 	/** Telemetry samples the server accepted could not be stored and were dropped. */
 	| 'telemetry_unstorable'
+	/** The sender's role may not send this frame (an observer's telemetry, say). */
+	| 'forbidden'
 	| 'internal';
 
 function readableCommandId(data: unknown): string | undefined {

@@ -1,6 +1,7 @@
 import { CloseCode } from '../../protocol';
 import { parseMonitorClientMessage, type MonitorServerMessage } from '../../monitor';
 import { TokenBucketThrottle } from '../auth/throttle';
+import type { AccessGrant } from '../realtime/grants';
 import { StudyMonitor, type MonitorConnection, type StudyMonitorDeps } from './study-monitor';
 
 export type MonitorHubOptions = StudyMonitorDeps & {
@@ -104,6 +105,14 @@ export class MonitorHub {
 	/** Session ids behind the open dashboards (for revocation checks). */
 	sessionIds(): Set<string> {
 		return new Set([...this.#connections.keys()].map((connection) => connection.auth.sessionId));
+	}
+
+	/** The access grant behind each open dashboard (for the live access check). */
+	grants(): { connection: MonitorConnection; grant: AccessGrant }[] {
+		return [...this.#connections.keys()].map((connection) => ({
+			connection,
+			grant: connection.auth.grant
+		}));
 	}
 
 	/** Closes every dashboard opened with one of these (revoked) sessions. */

@@ -19,6 +19,7 @@ import { log } from '../log';
 import type { Bus } from '../realtime/bus/types';
 import { roomTopic } from '../realtime/connection';
 import type { EventStore } from '../realtime/event-store';
+import type { AccessGrant } from '../realtime/grants';
 import type { BusRoomMessage } from '../realtime/live-room';
 import type { StudyFeed, StudyFeedMessage } from './feed';
 import {
@@ -33,9 +34,11 @@ import {
 export type MonitorAuth = {
 	studyId: string;
 	userId: string;
-	/** The session whose revocation closes the socket. */
+	/** The session the dashboard keeps active. */
 	sessionId: string;
 	access: StudyAccess;
+	/** The access that must still hold for the socket to stay open (checked twice a second). */
+	grant: AccessGrant;
 };
 
 /** What a study monitor needs from a socket; the Bun adapter and tests implement it. */

@@ -1,7 +1,7 @@
 import type { SessionUser } from '../auth/sessions';
 import type { Database } from '../db';
 import { checkSocketOrigin, type UpgradeDecision } from '../realtime/upgrade';
-import { loadStudyForUser } from '../studies/access';
+import { canEditStudy, loadStudyForUser } from '../studies/access';
 import type { MonitorAuth } from './study-monitor';
 
 export type MonitorUpgradeInput = {
@@ -38,13 +38,21 @@ export async function decideMonitorUpgrade(
 	if (!found) {
 		return { ok: false, status: 404, error: 'not_found', message: 'No such study.' };
 	}
+	// A dashboard opened with edit rights closes when they go (its page offers interventions).
+	const needs = canEditStudy(found.access) ? 'edit' : 'view';
 	return {
 		ok: true,
 		auth: {
 			studyId: found.study.id,
 			userId: input.user.id,
 			sessionId: input.sessionId,
-			access: found.access
+			access: found.access,
+			grant: {
+				userId: input.user.id,
+				studyId: found.study.id,
+				credential: { kind: 'session', id: input.sessionId },
+				needs
+			}
 		}
 	};
 }

@@ -1,11 +1,17 @@
 import type { Actor } from '../../room';
+import type { AccessGrant } from './grants';
 
 /** Who a socket belongs to, decided before the upgrade. */
 export type ConnectionAuth = {
 	roomId: string;
 	actor: Actor;
-	/** Set for experimenters: the session whose revocation must close the socket. */
+	/** Set for experimenters signed in by cookie: the session their socket keeps active. */
 	sessionId?: string;
+	/**
+	 * Set for every socket a signed-in user opened (by cookie or by ticket): the access that must
+	 * still hold for it to stay open (checked twice a second). Participants' sockets have none.
+	 */
+	grant?: AccessGrant;
 };
 
 /**

@@ -5,12 +5,14 @@ import {
 	type ServerMessage,
 	type TelemetrySample
 } from '../../protocol';
+import { canSendEphemeral, canSendTelemetry } from '../../room/actors';
 import { TokenBucketThrottle } from '../auth/throttle';
 import { describeDatabaseError } from '../db/errors';
 import { log } from '../log';
 import type { Bus } from './bus/types';
 import { roomTopic, type Connection, type Transport } from './connection';
 import type { EventStore } from './event-store';
+import type { AccessGrant } from './grants';
 import { GroupCommitter } from './group-commit';
 import type { RoomMonitorTap } from '../monitor/tap';
 import type { StudyRoomServices } from '../rooms/study-rooms';
@@ -78,6 +80,11 @@ const highResolutionNow = () => performance.timeOrigin + performance.now();
 
 function send(connection: Connection, message: ServerMessage): void {
 	connection.send(JSON.stringify(message));
+}
+
+/** A frame this actor may not send: the sender alone is told why, nothing else happens. */
+function refuseFrame(connection: Connection, message: string): void {
+	send(connection, { type: 'error', code: 'forbidden', message });
 }
 
 /**
@@ -220,9 +227,18 @@ export class RealtimeHub {
 					await room.fetch(connection, message.from, message.to);
 					return;
 				case 'ephemeral':
+					if (!canSendEphemeral(connection.auth.actor.role)) {
+						return refuseFrame(connection, 'Observers watch: they cannot send ephemeral messages.');
+					}
 					room.sendEphemeral(connection, message.kind, message.data);
 					return;
 				case 'telemetry': {
+					if (!canSendTelemetry(connection.auth.actor.role)) {
+						return refuseFrame(
+							connection,
+							"Telemetry is a member's own data: only participants and bots send it."
+						);
+					}
 					const result = this.#options.telemetry.enqueue(
 						room.id,
 						connection.auth.actor.id,
@@ -499,6 +515,12 @@ export class RealtimeHub {
 		);
 	}
 
+	/** Who is connected to a room loaded here (on any replica, from presence); [] when it is not. */
+	async presentActors(roomId: string): Promise<string[]> {
+		const room = await this.#rooms.get(roomId)?.catch(() => undefined);
+		return room?.presentActors() ?? [];
+	}
+
 	// --- Sessions and shutdown ----------------------------------------------------------------
 
 	/** Session ids behind the open experimenter sockets (for revocation checks). */
@@ -508,6 +530,16 @@ export class RealtimeHub {
 			if (connection.auth.sessionId) ids.add(connection.auth.sessionId);
 		}
 		return ids;
+	}
+
+	/** The access grants behind open sockets, one per socket (for the live access check). */
+	grants(): { connection: Connection; grant: AccessGrant }[] {
+		const held: { connection: Connection; grant: AccessGrant }[] = [];
+		for (const connection of this.#members.keys()) {
+			const grant = connection.auth.grant;
+			if (grant) held.push({ connection, grant });
+		}
+		return held;
 	}
 
 	/** Closes every socket opened with one of these (revoked) sessions. */

@@ -945,11 +945,16 @@ export class LiveRoom {
 		this.#deps.bus.publish(this.#topic, JSON.stringify({ k: 'hello' }));
 	}
 
-	#presenceFrame(): string {
+	/** The actors connected to the room on any replica, sorted (what `presence` lists). */
+	presentActors(): string[] {
 		const actors = new Set(this.#localActors.keys());
 		for (const entry of this.#remotePresence.values())
 			for (const actor of entry.actors) actors.add(actor);
-		return frame({ type: 'presence', actors: [...actors].sort() });
+		return [...actors].sort();
+	}
+
+	#presenceFrame(): string {
+		return frame({ type: 'presence', actors: this.presentActors() });
 	}
 
 	#publishPresence(): boolean {

@@ -1,7 +1,6 @@
-import { describeDatabaseError } from '../db/errors';
 import type { WebSocketHandler } from 'bun';
 import type { AvRecordPayload } from '../../room/study';
-import { findLiveSessionIds, touchSessions } from '../auth/sessions';
+import { touchSessions } from '../auth/sessions';
 import type { Env } from '../config/env';
 import type { Database } from '../db';
 import { createEgressApi } from '../livekit/egress';
@@ -12,6 +11,7 @@ import { installStudyDoorbell } from '../monitor/doorbell';
 import { StudyFeed } from '../monitor/feed';
 import { MonitorHub } from '../monitor/monitor-hub';
 import { MonitorRelay } from '../monitor/relay';
+import { startAccessWatch } from './access-watch';
 import { createBus, type Bus } from './bus';
 import { createBunTransport, createWebSocketHandler, type SocketData } from './bun-adapter';
 import { createStudyRoomServices } from '../rooms/study-rooms';
@@ -22,8 +22,6 @@ import { RealtimeHub } from './hub';
 import { getRealtimeMetrics, type RealtimeMetrics } from './metrics';
 import { TelemetryWriter } from './telemetry-writer';
 
-/** Revoked sessions lose their sockets within this interval (the requirement is 1 s). */
-const REVOCATION_CHECK_MS = 500;
 /** An open experimenter socket counts as activity for the inactivity timeout. */
 const SESSION_TOUCH_MS = 60_000;
 
@@ -46,7 +44,7 @@ export function getRealtime(): RealtimeRuntime | undefined {
 	return (globalThis as RuntimeGlobal)[KEY];
 }
 
-/** Starts the hub, the bus, the telemetry writer and the session watcher. */
+/** Starts the hub, the bus, the telemetry writer and the access watcher. */
 export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 	const metrics = getRealtimeMetrics();
 	const bus = createBus({ redisUrl: env.redisUrl, replicaId: env.replicaId });
@@ -93,30 +91,12 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 	const stopHeartbeat = startReplicaHeartbeat(db, bus.replicaId);
 	const stopSweeper = startRoomSweeper(db, (roomId) => hub.wakeRoom(roomId));
 
-	let checking = false;
-	const checkSessions = async () => {
-		if (checking) return;
-		checking = true;
-		try {
-			const ids = [...new Set([...hub.sessionIds(), ...monitors.sessionIds()])];
-			const live = await findLiveSessionIds(db, ids, new Date());
-			const revoked = new Set(ids.filter((id) => !live.has(id)));
-			if (revoked.size > 0) {
-				const sockets = hub.closeSessions(revoked) + monitors.closeSessions(revoked);
-				log.info('realtime.sessions_revoked', { sockets });
-			}
-		} catch (error) {
-			log.warn('realtime.session_check_failed', { error: describeDatabaseError(error) });
-		} finally {
-			checking = false;
-		}
-	};
-	const revocationTimer = setInterval(() => void checkSessions(), REVOCATION_CHECK_MS);
+	// Sessions ended, studies unshared, people demoted or disabled: their sockets close.
+	const stopAccessWatch = startAccessWatch(db, () => [...hub.grants(), ...monitors.grants()]);
 	const touchTimer = setInterval(() => {
 		const ids = [...new Set([...hub.sessionIds(), ...monitors.sessionIds()])];
 		void touchSessions(db, ids, new Date()).catch(() => undefined);
 	}, SESSION_TOUCH_MS);
-	revocationTimer.unref?.();
 	touchTimer.unref?.();
 
 	const runtime: RealtimeRuntime = {
@@ -128,7 +108,7 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 		websocket: createWebSocketHandler(hub, monitors),
 		stop: async () => {
 			stopSweeper();
-			clearInterval(revocationTimer);
+			stopAccessWatch();
 			clearInterval(touchTimer);
 			removeDoorbell();
 			monitors.shutdown();

@@ -14,24 +14,49 @@ import type { Database } from '../db';
 import { appSecrets } from '../db/schema';
 
 /**
- * Room tickets: short-lived, HMAC-signed grants to open one room's socket as one actor. The
- * server mints them after its own authorization (the participant runtime, bots, benchmarks);
- * the socket accepts them as `?ticket=`. The key lives in the database, so every replica
- * verifies what any replica signed.
+ * Room tickets: short-lived, single-use, HMAC-signed grants to open one room's socket. The
+ * server mints them after its own authorization and decides every claim in them: the actor
+ * (the minting user themself, or a sandbox guest it made up), the role, and the credential
+ * (session or API token) the upgrade checks again. The key lives in the database, so every
+ * replica verifies what any replica signed.
  */
 
-export type TicketClaims = { roomId: string; actor: string; role: ActorRole; expiresAt: number };
+/** The session or API token that minted a ticket; the upgrade checks it is still valid. */
+export type TicketCredential = { kind: 'session' | 'token'; id: string };
 
-/** Tickets are for opening a socket now, not for storing: one minute is plenty. */
-export const TICKET_TTL_MS = 60_000;
+export type TicketClaims = {
+	/** Random; recorded at the upgrade, so a ticket opens one socket once. */
+	id: string;
+	roomId: string;
+	actor: string;
+	role: ActorRole;
+	/** The user who minted it: the socket lives only as long as their access does. */
+	userId: string;
+	credential: TicketCredential;
+	expiresAt: number;
+};
+
+/** Tickets are for opening a socket now, not for storing: a reconnect mints a fresh one. */
+export const TICKET_TTL_MS = 30_000;
+
+/** A sandbox guest identity may be resumed (reconnects, a failover) for this long. */
+export const GUEST_TTL_MS = 24 * 3_600_000;
 
 const KEY_NAME = 'room_ticket_key';
-const Claims = v.strictObject({
-	r: v.string(),
-	a: v.string(),
+const Text = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+const TicketWire = v.strictObject({
+	i: Text,
+	r: Text,
+	a: Text,
 	k: v.picklist(['participant', 'experimenter', 'observer', 'bot']),
+	u: Text,
+	c: v.tuple([v.picklist(['session', 'token']), Text]),
 	e: v.number()
 });
+const GuestWire = v.strictObject({ r: Text, a: Text, u: Text, e: v.number() });
+
+/** Each kind of signed token signs under its own label, so one is never accepted as another. */
+type Purpose = 'ticket' | 'guest';
 
 const CACHE = Symbol.for('ensemble.ticketKey');
 type KeyGlobal = { [CACHE]?: Promise<Uint8Array> };
@@ -55,25 +80,21 @@ export function getTicketKey(db: Database): Promise<Uint8Array> {
 	return store[CACHE];
 }
 
-function sign(key: Uint8Array, body: string): string {
-	return encodeBase64urlNoPadding(hmac(SHA256, key, new TextEncoder().encode(body)));
+function mac(key: Uint8Array, purpose: Purpose, body: string): string {
+	const signed = purpose === 'ticket' ? body : `${purpose}.${body}`;
+	return encodeBase64urlNoPadding(hmac(SHA256, key, new TextEncoder().encode(signed)));
 }
 
-export function signTicket(key: Uint8Array, claims: TicketClaims): string {
-	const body = encodeBase64urlNoPadding(
-		new TextEncoder().encode(
-			JSON.stringify({ r: claims.roomId, a: claims.actor, k: claims.role, e: claims.expiresAt })
-		)
-	);
-	return `${body}.${sign(key, body)}`;
+function seal(key: Uint8Array, purpose: Purpose, wire: unknown): string {
+	const body = encodeBase64urlNoPadding(new TextEncoder().encode(JSON.stringify(wire)));
+	return `${body}.${mac(key, purpose, body)}`;
 }
 
-export type TicketCheck =
-	{ ok: true; claims: TicketClaims } | { ok: false; reason: 'malformed' | 'signature' | 'expired' };
+type Opened = { ok: true; wire: unknown } | { ok: false; reason: 'malformed' | 'signature' };
 
-export function verifyTicket(key: Uint8Array, ticket: string, now: number): TicketCheck {
-	const [body, signature, ...rest] = ticket.split('.');
-	if (!body || !signature || rest.length > 0 || ticket.length > 1024)
+function open(key: Uint8Array, purpose: Purpose, token: string): Opened {
+	const [body, signature, ...rest] = token.split('.');
+	if (!body || !signature || rest.length > 0 || token.length > 1024)
 		return { ok: false, reason: 'malformed' };
 	let presented: Uint8Array;
 	try {
@@ -81,22 +102,86 @@ export function verifyTicket(key: Uint8Array, ticket: string, now: number): Tick
 	} catch {
 		return { ok: false, reason: 'malformed' };
 	}
-	const expected = decodeBase64urlIgnorePadding(sign(key, body));
+	const expected = decodeBase64urlIgnorePadding(mac(key, purpose, body));
 	if (presented.length !== expected.length || !constantTimeEqual(presented, expected)) {
 		return { ok: false, reason: 'signature' };
 	}
-	let parsed: v.InferOutput<typeof Claims>;
 	try {
-		parsed = v.parse(
-			Claims,
-			JSON.parse(new TextDecoder().decode(decodeBase64urlIgnorePadding(body)))
-		);
+		return {
+			ok: true,
+			wire: JSON.parse(new TextDecoder().decode(decodeBase64urlIgnorePadding(body)))
+		};
 	} catch {
 		return { ok: false, reason: 'malformed' };
 	}
-	if (parsed.e <= now) return { ok: false, reason: 'expired' };
+}
+
+/** Signs a ticket's claims (the caller decided every one of them). */
+export function signTicket(key: Uint8Array, claims: TicketClaims): string {
+	return seal(key, 'ticket', {
+		i: claims.id,
+		r: claims.roomId,
+		a: claims.actor,
+		k: claims.role,
+		u: claims.userId,
+		c: [claims.credential.kind, claims.credential.id],
+		e: claims.expiresAt
+	} satisfies v.InferOutput<typeof TicketWire>);
+}
+
+export type TicketCheck =
+	{ ok: true; claims: TicketClaims } | { ok: false; reason: 'malformed' | 'signature' | 'expired' };
+
+/** Checks a ticket's signature, shape and expiry (not yet whether it was used: see ticket-ledger). */
+export function verifyTicket(key: Uint8Array, ticket: string, now: number): TicketCheck {
+	const opened = open(key, 'ticket', ticket);
+	if (!opened.ok) return opened;
+	const parsed = v.safeParse(TicketWire, opened.wire);
+	if (!parsed.success) return { ok: false, reason: 'malformed' };
+	const wire = parsed.output;
+	if (wire.e <= now) return { ok: false, reason: 'expired' };
 	return {
 		ok: true,
-		claims: { roomId: parsed.r, actor: parsed.a, role: parsed.k, expiresAt: parsed.e }
+		claims: {
+			id: wire.i,
+			roomId: wire.r,
+			actor: wire.a,
+			role: wire.k,
+			userId: wire.u,
+			credential: { kind: wire.c[0], id: wire.c[1] },
+			expiresAt: wire.e
+		}
 	};
+}
+
+/** A sandbox guest the server made up for one user in one room. */
+export type GuestClaims = { roomId: string; actor: string; userId: string; expiresAt: number };
+
+/**
+ * Signs a guest identity, handed to the user who minted it so their next ticket can continue as
+ * the same guest (a reconnect keeps its actor, so retried commands are still applied once).
+ */
+export function signGuest(key: Uint8Array, claims: GuestClaims): string {
+	return seal(key, 'guest', {
+		r: claims.roomId,
+		a: claims.actor,
+		u: claims.userId,
+		e: claims.expiresAt
+	} satisfies v.InferOutput<typeof GuestWire>);
+}
+
+/** The guest behind a token, when it is genuine, unexpired and was made for this user and room. */
+export function verifyGuest(
+	key: Uint8Array,
+	token: string,
+	expected: { roomId: string; userId: string },
+	now: number
+): GuestClaims | undefined {
+	const opened = open(key, 'guest', token);
+	if (!opened.ok) return undefined;
+	const parsed = v.safeParse(GuestWire, opened.wire);
+	if (!parsed.success) return undefined;
+	const { r, a, u, e } = parsed.output;
+	if (e <= now || r !== expected.roomId || u !== expected.userId) return undefined;
+	return { roomId: r, actor: a, userId: u, expiresAt: e };
 }

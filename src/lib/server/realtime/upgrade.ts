@@ -1,14 +1,17 @@
+import { eq } from 'drizzle-orm';
 import type { Actor } from '../../room';
+import { isReservedActorId, userActorId } from '../../room/actors';
 import type { SessionUser } from '../auth/sessions';
 import type { Database } from '../db';
-import type { ConnectionAuth } from './connection';
-import type { EventStore } from './event-store';
-import { getTicketKey, verifyTicket } from './tickets';
-import { isRoomMember } from '../rooms/study-rooms';
-import { findParticipantByToken } from '../participants/identity';
-import { loadStudyForUser } from '../studies/access';
 import { studies } from '../db/schema';
-import { eq } from 'drizzle-orm';
+import { findParticipantByToken } from '../participants/identity';
+import { isRoomMember } from '../rooms/study-rooms';
+import { canEditStudy, loadStudyForUser } from '../studies/access';
+import type { ConnectionAuth } from './connection';
+import type { EventStore, RoomRecord } from './event-store';
+import { checkGrants, type AccessGrant } from './grants';
+import { consumeTicket } from './ticket-ledger';
+import { getTicketKey, verifyTicket, type TicketClaims } from './tickets';
 
 /**
  * The actor behind a participant's study cookie: the participant (or bot) when they are a
@@ -26,7 +29,10 @@ async function findParticipantActor(
 		.limit(1);
 	if (!study) return { ok: false };
 	const found = await findParticipantByToken(db, study.id, participant.token);
-	if (!found || !(await isRoomMember(db, roomId, found.id))) return { ok: false };
+	// Participant ids are the server's (`p-…`); a reserved one would pass for an account or it.
+	if (!found || isReservedActorId(found.id) || !(await isRoomMember(db, roomId, found.id))) {
+		return { ok: false };
+	}
 	return { ok: true, actor: { id: found.id, role: found.isBot ? 'bot' : 'participant' } };
 }
 
@@ -96,16 +102,109 @@ export function checkSocketOrigin(
 	};
 }
 
-/** Experimenters act as `u:<user id>` so they never collide with participant ids. */
-export function experimenterActor(user: Pick<SessionUser, 'id' | 'role'>): Actor {
-	return { id: `u:${user.id}`, role: user.role === 'viewer' ? 'observer' : 'experimenter' };
+/**
+ * Experimenters act as themselves, `u:<user id>`, so they never collide with participant ids:
+ * an experimenter when they may edit (the study, or for sandbox rooms their account role), else
+ * an observer. A `viewer` account is always an observer.
+ */
+export function experimenterActor(
+	user: Pick<SessionUser, 'id' | 'role'>,
+	canEdit: boolean = user.role !== 'viewer'
+): Actor {
+	const role = canEdit && user.role !== 'viewer' ? 'experimenter' : 'observer';
+	return { id: userActorId(user.id), role };
+}
+
+type Refusal = Extract<UpgradeDecision, { ok: false }>;
+
+const refuse = (status: number, error: string, message: string): Refusal => ({
+	ok: false,
+	status,
+	error,
+	message
+});
+
+/** Whether signed claims name an identity the server could have assigned for their role. */
+function isAssignableActor(claims: TicketClaims): boolean {
+	if (claims.role === 'experimenter' || claims.role === 'observer') {
+		return claims.actor === userActorId(claims.userId);
+	}
+	return !isReservedActorId(claims.actor);
+}
+
+/**
+ * A ticket's socket: a genuine, unexpired ticket for this room, whose minting user still has
+ * the access it was minted with (session or token valid, not disabled, the study still shared
+ * with the same rights), used for the first time (on any replica). Used last, so a ticket
+ * refused for another reason is not spent.
+ */
+async function admitTicket(
+	ticket: string,
+	room: RoomRecord | undefined,
+	roomId: string,
+	deps: UpgradeDeps
+): Promise<{ ok: true; auth: ConnectionAuth } | Refusal> {
+	const check = verifyTicket(await getTicketKey(deps.db), ticket, deps.now);
+	if (!check.ok) {
+		const state = check.reason === 'expired' ? 'expired' : 'not valid';
+		return refuse(401, 'invalid_ticket', `The room ticket is ${state}.`);
+	}
+	const { claims } = check;
+	if (claims.roomId !== roomId) return refuse(403, 'wrong_room', 'The ticket is for another room.');
+	if (!isAssignableActor(claims))
+		return refuse(401, 'invalid_ticket', 'The room ticket is not valid.');
+	if (!room) return refuse(404, 'room_not_found', 'No such room.');
+	const grant: AccessGrant = {
+		userId: claims.userId,
+		studyId: room.studyId,
+		credential: claims.credential,
+		needs: claims.role === 'observer' ? 'view' : 'edit'
+	};
+	const [verdict] = await checkGrants(deps.db, [grant], new Date(deps.now));
+	if (verdict === 'signed_out') {
+		return refuse(401, 'invalid_ticket', 'The session that minted this ticket has ended.');
+	}
+	if (verdict !== 'ok') {
+		return refuse(403, 'access_revoked', 'The access this ticket was minted with is gone.');
+	}
+	if (!(await consumeTicket(deps.db, claims.id, claims.expiresAt))) {
+		return refuse(401, 'ticket_used', 'This room ticket was already used; mint a fresh one.');
+	}
+	return { ok: true, auth: { roomId, actor: { id: claims.actor, role: claims.role }, grant } };
+}
+
+/**
+ * A signed-in experimenter's socket (cookie): themselves, as an experimenter with edit access
+ * to the room's study (sandbox rooms: a non-viewer account), else as an observer.
+ */
+async function admitSignedIn(
+	user: SessionUser,
+	sessionId: string,
+	room: RoomRecord,
+	deps: UpgradeDeps
+): Promise<{ ok: true; auth: ConnectionAuth } | Refusal> {
+	let canEdit = user.role !== 'viewer';
+	if (room.studyId) {
+		const found = await loadStudyForUser(deps.db, user, room.studyId);
+		if (!found) return refuse(403, 'forbidden', 'You have no access to this study.');
+		canEdit = canEditStudy(found.access);
+	}
+	const actor = experimenterActor(user, canEdit);
+	const grant: AccessGrant = {
+		userId: user.id,
+		studyId: room.studyId,
+		credential: { kind: 'session', id: sessionId },
+		needs: actor.role === 'experimenter' ? 'edit' : 'view'
+	};
+	return { ok: true, auth: { roomId: room.id, actor, sessionId, grant } };
 }
 
 /**
  * Decides whether a WebSocket upgrade may proceed, before upgrading: the Origin must be
  * allowed (browsers always send it; this blocks cross-site socket hijacking), the caller must
- * hold a valid ticket for this room or an experimenter session, and the room must exist. The
- * production hook and the dev-server plugin both call this one function.
+ * be a member of the room (their study cookie), hold a valid unused ticket for it, or be signed
+ * in, and the room must exist. Identities are the server's: nothing the caller sends names the
+ * actor. The production hook and the dev-server plugin both call this one function.
  */
 export async function decideUpgrade(
 	input: UpgradeInput,
@@ -114,63 +213,18 @@ export async function decideUpgrade(
 	const originRefused = checkSocketOrigin(input.origin, deps.allowedOrigins);
 	if (originRefused) return originRefused;
 	const room = await deps.store.findRoom(input.roomId);
-	let auth: ConnectionAuth | undefined;
 	if (input.participant) {
 		const found = await findParticipantActor(deps.db, input.roomId, input.participant);
 		if (!found.ok) {
-			return {
-				ok: false,
-				status: 403,
-				error: 'not_a_member',
-				message: 'This link does not belong to a member of that room.'
-			};
+			return refuse(403, 'not_a_member', 'This link does not belong to a member of that room.');
 		}
-		auth = { roomId: input.roomId, actor: found.actor };
-	} else if (input.ticket) {
-		const check = verifyTicket(await getTicketKey(deps.db), input.ticket, deps.now);
-		if (!check.ok) {
-			return {
-				ok: false,
-				status: 401,
-				error: 'invalid_ticket',
-				message: `The room ticket is ${check.reason === 'expired' ? 'expired' : 'not valid'}.`
-			};
-		}
-		if (check.claims.roomId !== input.roomId) {
-			return {
-				ok: false,
-				status: 403,
-				error: 'wrong_room',
-				message: 'The ticket is for another room.'
-			};
-		}
-		auth = { roomId: input.roomId, actor: { id: check.claims.actor, role: check.claims.role } };
-	} else if (input.user && input.sessionId) {
-		// A study room is for the people with access to its study; sandbox rooms, as before.
-		if (room?.studyId && !(await loadStudyForUser(deps.db, input.user, room.studyId))) {
-			return {
-				ok: false,
-				status: 403,
-				error: 'forbidden',
-				message: 'You have no access to this study.'
-			};
-		}
-		auth = {
-			roomId: input.roomId,
-			actor: experimenterActor(input.user),
-			sessionId: input.sessionId
-		};
+		if (!room) return refuse(404, 'room_not_found', 'No such room.');
+		return { ok: true, auth: { roomId: input.roomId, actor: found.actor } };
 	}
-	if (!auth) {
-		return {
-			ok: false,
-			status: 401,
-			error: 'unauthenticated',
-			message: 'Sign in, or open the socket with a room ticket.'
-		};
+	if (input.ticket) return admitTicket(input.ticket, room, input.roomId, deps);
+	if (input.user && input.sessionId) {
+		if (!room) return refuse(404, 'room_not_found', 'No such room.');
+		return admitSignedIn(input.user, input.sessionId, room, deps);
 	}
-	if (!room) {
-		return { ok: false, status: 404, error: 'room_not_found', message: 'No such room.' };
-	}
-	return { ok: true, auth };
+	return refuse(401, 'unauthenticated', 'Sign in, or open the socket with a room ticket.');
 }
