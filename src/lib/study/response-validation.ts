@@ -55,21 +55,22 @@ function listAnswerIssues(
 	const issues: AnswerIssue[] = Object.keys(answers)
 		.filter((id) => !known.has(id))
 		.map((itemId) => ({ itemId, message: 'This stage has no such question.' }));
-	const seen = new Set<string>();
+	const reported = new Set<string>();
 	for (const item of items) {
 		// Items sharing an id (a draft's mistake; publishing refuses it) report the first problem.
-		if (seen.has(item.id)) continue;
-		seen.add(item.id);
+		if (reported.has(item.id)) continue;
 		const message = checkSubmittedAnswer(item, readAnswer(answers, item.id));
-		if (message !== null) issues.push({ itemId: item.id, message });
+		if (message === null) continue;
+		reported.add(item.id);
+		issues.push({ itemId: item.id, message });
 	}
 	return issues;
 }
 
 function describeIssues(issues: AnswerIssue[]): string {
-	const shown = issues.slice(0, ISSUES_IN_MESSAGE).map((issue) => {
-		return `“${issue.itemId.slice(0, 48)}”: ${issue.message}`;
-	});
+	const shown = issues
+		.slice(0, ISSUES_IN_MESSAGE)
+		.map((issue) => `“${issue.itemId.slice(0, 48)}”: ${issue.message}`);
 	const more =
 		issues.length > ISSUES_IN_MESSAGE ? ` (and ${issues.length - ISSUES_IN_MESSAGE} more)` : '';
 	const count =
