@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import postgres from 'postgres';
-import { checkAnswers } from '../../src/lib/components/stages/answers';
+import { checkAnswers } from '../../src/lib/study';
 import { startBot } from '../../src/lib/server/bots/bot';
 import {
 	createBlankStudy,

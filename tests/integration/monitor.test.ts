@@ -25,7 +25,7 @@ import {
 import { createRedisBus, type Bus } from '../../src/lib/server/realtime/bus';
 import { createLocalNetwork, type LocalNetwork } from '../../src/lib/server/realtime/bus/local';
 import { createStudyRoomServices } from '../../src/lib/server/rooms/study-rooms';
-import type { StudyDefinition } from '../../src/lib/study';
+import { createQuestionItem, type StudyDefinition } from '../../src/lib/study';
 import { databaseTargets, type TestDatabase } from '../support/databases';
 import { FakeConnection, Replica, waitFor } from '../support/realtime';
 import { requireService } from '../support/services';
@@ -47,6 +47,15 @@ const definition: StudyDefinition = makeStudy(
 		makeStage('chat', 'talk', { advance: 'first', durationSeconds: 600 })
 	],
 	(study) => {
+		const questions = study.stages[0]!;
+		// A text item too, so a test can look for the answer's words on the dashboards' sockets.
+		if (questions.type === 'questionnaire') {
+			questions.content.items.push({
+				...createQuestionItem('short_text', ['q']),
+				id: 'note',
+				required: false
+			});
+		}
 		study.settings.session = {
 			mode: 'matched',
 			groupSize: 2,
@@ -247,7 +256,10 @@ for (const target of databaseTargets('study monitor tests')) {
 				type: 'command',
 				id: 'c1',
 				name: 'stage.submit',
-				payload: { stageId: 'q', response: { secret: 'answer' } }
+				payload: {
+					stageId: 'q',
+					response: { type: 'questionnaire', answers: { q: 5, note: 'secret answer' }, rtMs: 900 }
+				}
 			});
 			const submitted = (d: FakeDashboard) =>
 				d.room(roomId)?.members.find((m) => m.id === ids[0])?.submitted === true;
@@ -412,7 +424,7 @@ for (const target of databaseTargets('study monitor tests')) {
 				type: 'command',
 				id: 'c-lost',
 				name: 'stage.submit',
-				payload: { stageId: 'q', response: 1 }
+				payload: { stageId: 'q', response: { type: 'questionnaire', answers: { q: 1 }, rtMs: 900 } }
 			});
 			await Bun.sleep(100);
 			expect(dashboard.room(roomId)?.members[0]?.submitted).toBe(false);
@@ -443,7 +455,10 @@ for (const target of databaseTargets('study monitor tests')) {
 					type: 'command',
 					id: 'r1',
 					name: 'stage.submit',
-					payload: { stageId: 'q', response: 1 }
+					payload: {
+						stageId: 'q',
+						response: { type: 'questionnaire', answers: { q: 1 }, rtMs: 900 }
+					}
 				});
 				await waitFor(
 					'the submit over Redis',

@@ -98,15 +98,24 @@ for (const target of databaseTargets('study room tests')) {
 			const log = await a.store.readEvents(roomId, 0);
 			expect(log.filter((e) => e.name === 'stage.advanced')).toHaveLength(1);
 
-			await send(alice, 'c1', 'stage.submit', { stageId: 'q1', response: { mood: 3 } });
-			await send(alice, 'c1', 'stage.submit', { stageId: 'q1', response: { mood: 3 } });
+			await send(alice, 'c1', 'stage.submit', {
+				stageId: 'q1',
+				response: { type: 'questionnaire', answers: { q: 3 }, rtMs: 700 }
+			});
+			await send(alice, 'c1', 'stage.submit', {
+				stageId: 'q1',
+				response: { type: 'questionnaire', answers: { q: 3 }, rtMs: 700 }
+			});
 			await waitFor('alice acks', () => alice.of('ack').length === 2);
 			expect(new Set(alice.of('ack').map((x) => x.seq)).size).toBe(1);
 			// Others never see an answer.
 			const seen = bob.events().find((e) => e.name === 'stage.submitted');
 			expect(seen?.payload).not.toHaveProperty('response');
 
-			await send(bob, 'c1', 'stage.submit', { stageId: 'q1', response: { mood: 5 } });
+			await send(bob, 'c1', 'stage.submit', {
+				stageId: 'q1',
+				response: { type: 'questionnaire', answers: { q: 5 }, rtMs: 700 }
+			});
 			await waitFor('group choice', () => onStage(alice, 'pick') && onStage(bob, 'pick'));
 			// The last submission's command is acked with the seq of its last event (the advance).
 			const bobAck = bob.of('ack')[0]!;
@@ -139,11 +148,16 @@ for (const target of databaseTargets('study room tests')) {
 				[`${ids[0]}:pick`, `${ids[0]}:q1`, `${ids[1]}:pick`, `${ids[1]}:q1`].sort()
 			);
 			expect(rows.find((r) => r.participantId === ids[0] && r.stageId === 'q1')?.response).toEqual({
-				mood: 3
+				type: 'questionnaire',
+				answers: { q: 3 },
+				rtMs: 700
 			});
 			// A resend after everything (to a fresh replica) is acked with the same seq, no new row.
 			const late = await join(replica(network), roomId, ids[0]!);
-			await send(late, 'c1', 'stage.submit', { stageId: 'q1', response: { mood: 9 } });
+			await send(late, 'c1', 'stage.submit', {
+				stageId: 'q1',
+				response: { type: 'questionnaire', answers: { q: 6 }, rtMs: 700 }
+			});
 			await waitFor('late ack', () => late.of('ack').length === 1);
 			expect(late.of('ack')[0]!.seq).toBe(alice.of('ack')[0]!.seq);
 			expect(await responses(roomId)).toHaveLength(4);

@@ -16,10 +16,13 @@ import {
 import {
 	createBlankStudy,
 	createStage,
+	resolveStageContent,
 	type Stage,
+	type StageResponse,
 	type StageType,
 	type StudyDefinition
 } from '../../src/lib/study';
+import { createRandom, sampleStageResponse } from '../../src/lib/study/answers-sample';
 
 export const T0 = 1_000_000;
 export const experimenter: Actor = { id: 'u:lead', role: 'experimenter' };
@@ -89,8 +92,16 @@ export class TestRoom {
 		expect(this.state).toBe(before);
 	}
 
-	submit(memberId: string, response: unknown = { done: true }): StudyDecision {
+	/** `memberId` submits `response`, by default a valid answer to the stage as they see it. */
+	submit(memberId: string, response: unknown = this.sampleResponse(memberId)): StudyDecision {
 		return this.send(participant(memberId), 'stage.submit', { stageId: this.stageId, response });
+	}
+
+	/** A valid answer of `memberId` to the current stage (their variant), like a bot's. */
+	sampleResponse(memberId: string, seed = 1): StageResponse {
+		const stage = this.state.definition.stages[this.state.stageIndex]!;
+		const member = this.state.members[memberId] ?? { role: null, condition: null };
+		return sampleStageResponse(resolveStageContent(stage, member), createRandom(seed));
 	}
 
 	/** Moves the fake clock to `at` and ticks. */

@@ -1,14 +1,17 @@
 import { describe, expect, test } from 'bun:test';
 import * as v from 'valibot';
-import { checkAnswer, checkAnswers } from '../../src/lib/components/stages/answers';
-import { StageResponseSchema } from '../../src/lib/server/participants/response-schema';
 import {
+	checkAnswer,
+	checkAnswers,
+	checkSubmittedAnswer,
 	createQuestionItem,
+	StageResponseSchema,
 	createStage,
 	STAGE_TYPES,
 	STUDY_TEMPLATES,
 	type QuestionItem,
-	type QuestionKind
+	type QuestionKind,
+	validateStageResponse
 } from '../../src/lib/study';
 import {
 	createRandom,
@@ -62,10 +65,11 @@ function checkboxes(count: number, min: number, max: number | null): QuestionIte
 
 describe('sampleAnswer', () => {
 	for (const [name, item] of QUESTIONS) {
-		test(`${name}: every sampled answer passes the page's check`, () => {
+		test(`${name}: every sampled answer passes the page's and the server's check`, () => {
 			for (const seed of SEEDS) {
 				const answer = sampleAnswer(item, createRandom(seed));
-				expect({ seed, answer, error: checkAnswer(item, answer) }).toEqual({
+				expect(checkAnswer(item, answer)).toBeNull();
+				expect({ seed, answer, error: checkSubmittedAnswer(item, answer) }).toEqual({
 					seed,
 					answer,
 					error: null
@@ -126,6 +130,13 @@ describe('sampleStageResponse', () => {
 					const resolved = { ...stage, content } as typeof stage;
 					const response = sampleStageResponse(resolved, createRandom(checked + 1));
 					expect(v.safeParse(StageResponseSchema, response).success).toBe(true);
+					if (resolved.type !== 'end') {
+						const member = { role: null, condition: null };
+						expect(validateStageResponse(resolved, member, response)).toEqual({
+							ok: true,
+							response
+						});
+					}
 					if (resolved.type === 'questionnaire' && response.type === 'questionnaire') {
 						expect(checkAnswers(resolved.content.items, response.answers).size).toBe(0);
 						checked++;

@@ -76,7 +76,10 @@ function watched(): WatchedRoom {
 describe('a watched room', () => {
 	test('folds the log into the same state the room decided, and summarizes it', () => {
 		const { room } = drive();
-		room.ok(participant('a'), 'stage.submit', { stageId: 'q', response: { x: 1 } });
+		room.ok(participant('a'), 'stage.submit', {
+			stageId: 'q',
+			response: { type: 'questionnaire', answers: { q: 6 }, rtMs: 0 }
+		});
 		const log = toLog(room.log);
 		const folded = foldRoomEvents(watched(), log);
 		expect(folded.ok).toBe(true);
@@ -105,13 +108,19 @@ describe('a watched room', () => {
 			['Member 2', false, true]
 		]);
 		// Answers never reach the dashboard.
-		expect(JSON.stringify(summary)).not.toContain('"x":1');
+		expect(JSON.stringify(summary)).not.toContain('"q":6');
 	});
 
 	test('skips events it has, applies what follows, refuses a gap', () => {
 		const { room } = drive();
-		room.ok(participant('a'), 'stage.submit', { stageId: 'q', response: 1 });
-		room.ok(participant('b'), 'stage.submit', { stageId: 'q', response: 1 });
+		room.ok(participant('a'), 'stage.submit', {
+			stageId: 'q',
+			response: { type: 'questionnaire', answers: { q: 1 }, rtMs: 0 }
+		});
+		room.ok(participant('b'), 'stage.submit', {
+			stageId: 'q',
+			response: { type: 'questionnaire', answers: { q: 1 }, rtMs: 0 }
+		});
 		const log = toLog(room.log);
 		const first = foldRoomEvents(watched(), log.slice(0, 1));
 		if (!first.ok) throw new Error('first fold failed');

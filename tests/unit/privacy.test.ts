@@ -19,6 +19,7 @@ import {
 	describeAuditDetail
 } from '../../src/routes/(app)/studies/[id]/audit/describe';
 import { TestRoom, experimenter, makeStage, makeStudy, participant } from '../support/room-study';
+import { createQuestionItem } from '../../src/lib/study';
 
 /** The pure parts of privacy: the streamed JSON document, redaction, query schemas, wording. */
 
@@ -152,15 +153,15 @@ describe('redactPayload', () => {
 
 	test('a redacted log replays: same stages and members, only the content is gone', () => {
 		const chat = makeStage('chat', 'talk', { advance: 'experimenter' });
+		const questions = makeStage('questionnaire', 'q', { advance: 'all_submitted' });
+		if (questions.type === 'questionnaire') {
+			questions.content.items = [{ ...createQuestionItem('short_text', []), id: 'q' }];
+		}
 		const room = new TestRoom(
-			makeStudy([
-				makeStage('questionnaire', 'q', { advance: 'all_submitted' }),
-				chat,
-				makeStage('instructions', 'after', { advance: 'experimenter' })
-			])
+			makeStudy([questions, chat, makeStage('instructions', 'after', { advance: 'experimenter' })])
 		);
-		room.submit('a', { q: 'secret answer' });
-		room.submit('b', { q: 'other answer' });
+		room.submit('a', { type: 'questionnaire', answers: { q: 'secret answer' }, rtMs: 0 });
+		room.submit('b', { type: 'questionnaire', answers: { q: 'other answer' }, rtMs: 0 });
 		room.ok(participant('a'), 'chat.send', { stageId: 'talk', text: 'I live in Lyon' });
 		room.ok(participant('b'), 'chat.send', { stageId: 'talk', text: 'hello' });
 		room.ok(experimenter, 'stage.advance', { fromStageId: 'talk' });
@@ -189,7 +190,11 @@ describe('redactPayload', () => {
 		expect(replayed.stageIndex).toBe(original.stageIndex);
 		expect(Object.keys(replayed.members)).toEqual(Object.keys(original.members));
 		expect(replayed.submissions.q?.a?.response).toEqual({ redacted: true });
-		expect(replayed.submissions.q?.b?.response).toEqual({ q: 'other answer' });
+		expect(replayed.submissions.q?.b?.response).toEqual({
+			type: 'questionnaire',
+			answers: { q: 'other answer' },
+			rtMs: 0
+		});
 		expect(replayed.chat?.map((m) => [m.memberId, m.text])).toEqual([
 			['a', ''],
 			['b', 'hello']

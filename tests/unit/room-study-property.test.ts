@@ -72,7 +72,9 @@ const commandArb = fc.oneof(
 	fc.record({
 		kind: fc.constant('submit' as const),
 		who: fc.constantFrom(...MEMBERS),
-		stale: fc.boolean()
+		stale: fc.boolean(),
+		/** An answer that does not fit the stage: refused, and nothing changes. */
+		bad: fc.boolean()
 	}),
 	fc.record({
 		kind: fc.constant('pick' as const),
@@ -106,12 +108,18 @@ type Command = ValueOf<typeof commandArb>;
 function run(room: TestRoom, command: Command): void {
 	const stageId = room.state.finished ? 'done' : room.stageId;
 	switch (command.kind) {
-		case 'submit':
-			room.send(participant(command.who), 'stage.submit', {
+		case 'submit': {
+			const before = room.state;
+			const decision = room.send(participant(command.who), 'stage.submit', {
 				stageId: command.stale ? 's0' : stageId,
-				response: { x: 1 }
+				response: command.bad || room.state.finished ? { x: 1 } : room.sampleResponse(command.who)
 			});
+			if (command.bad) {
+				expect(decision.ok).toBe(false);
+				expect(room.state).toBe(before);
+			}
 			return;
+		}
 		case 'pick':
 			room.send(participant(command.who), 'group_choice.pick', { stageId, option: command.option });
 			return;
@@ -159,7 +167,7 @@ function driveToEnd(room: TestRoom): void {
 		if (room.state.finished) break;
 		const stageId = room.stageId;
 		for (const id of MEMBERS) {
-			room.send(participant(id), 'stage.submit', { stageId, response: 1 });
+			room.send(participant(id), 'stage.submit', { stageId, response: room.sampleResponse(id) });
 			room.send(participant(id), 'group_choice.pick', { stageId, option: 'a' });
 		}
 		room.send(experimenter, 'stage.advance', { fromStageId: room.stageId });

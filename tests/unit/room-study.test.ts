@@ -23,7 +23,8 @@ describe('stage types', () => {
 		const room = new TestRoom(
 			makeStudy([makeStage(type as StageType, 'first', { advance: 'all_submitted' })])
 		);
-		expect(room.submit('a')).toMatchObject({ ok: true });
+		const answer = room.sampleResponse('a');
+		expect(room.submit('a', answer)).toMatchObject({ ok: true });
 		expect(room.stageId).toBe('first');
 		expect(memberView(room.state, 'b')!.progress).toEqual({ submitted: 1, of: 2 });
 		const second = room.submit('b');
@@ -34,7 +35,7 @@ describe('stage types', () => {
 			'member.outcome',
 			'room.finished'
 		]);
-		expect(room.state.submissions.first?.a?.response).toEqual({ done: true });
+		expect(room.state.submissions.first?.a?.response).toEqual(answer);
 	});
 
 	test('group_choice advances when everyone picked; submit is refused there', () => {
@@ -267,14 +268,15 @@ describe('submissions and consent', () => {
 				makeStage('instructions', 'next', { advance: 'experimenter' })
 			])
 		);
-		room.submit('a', { q: 1 });
+		const first = room.sampleResponse('a', 1);
+		room.submit('a', first);
 		room.rejects(
 			participant('a'),
 			'stage.submit',
-			{ stageId: 'q', response: { q: 2 } },
+			{ stageId: 'q', response: room.sampleResponse('a', 2) },
 			'already_submitted'
 		);
-		expect(room.state.submissions.q?.a?.response).toEqual({ q: 1 });
+		expect(room.state.submissions.q?.a?.response).toEqual(first);
 		room.submit('b');
 		room.rejects(
 			participant('b'),

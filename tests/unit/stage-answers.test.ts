@@ -1,10 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import {
-	checkAnswer,
-	checkAnswers,
-	collectAnswers,
-	shuffleItems
-} from '../../src/lib/components/stages/answers';
+import { checkAnswer, checkAnswers, collectAnswers, shuffleItems } from '../../src/lib/study';
 import { createQuestionItem, type QuestionItem, type QuestionKind } from '../../src/lib/study';
 
 /**
@@ -56,10 +51,30 @@ describe('required questions', () => {
 		expect(checkAnswer(atLeastTwo, [])).toBeNull();
 	});
 
-	test('any given answer to a likert, choice or slider question is accepted', () => {
-		expect(checkAnswer(question('likert'), 4)).toBeNull();
+	test('a likert point must be a whole point of the scale', () => {
+		const seven = question('likert');
+		expect(checkAnswer(seven, 1)).toBeNull();
+		expect(checkAnswer(seven, 7)).toBeNull();
+		for (const bad of [0, 8, 9999, 3.5, -1, '4']) {
+			expect(checkAnswer(seven, bad as number)).toBe('Please choose a point from 1 to 7.');
+		}
+	});
+
+	test('a choice must be one of the options shown', () => {
 		expect(checkAnswer(question('choice'), 'b')).toBeNull();
-		expect(checkAnswer(question('slider'), 0)).toBeNull();
+		expect(checkAnswer(question('choice'), 'z')).toBe('Please choose one of the options shown.');
+		expect(checkAnswer(question('choice'), ['a'])).toBe('Please choose one of the options shown.');
+	});
+
+	test('a slider value must be within its range and on a step', () => {
+		const slider = question('slider', { min: -1, max: 1, step: 0.1 });
+		expect(checkAnswer(slider, -1)).toBeNull();
+		expect(checkAnswer(slider, 0.3)).toBeNull();
+		expect(checkAnswer(slider, 0.1 + 0.2)).toBeNull();
+		expect(checkAnswer(slider, 1)).toBeNull();
+		expect(checkAnswer(slider, 1.1)).toBe('Please give a value from -1 to 1.');
+		expect(checkAnswer(slider, 0.35)).toBe("Please give a value on the slider's steps of 0.1.");
+		expect(checkAnswer(slider, '0.5')).toBe('Please move the slider to give your answer.');
 	});
 });
 
@@ -114,8 +129,11 @@ describe('number questions', () => {
 });
 
 describe('checkbox questions', () => {
+	const options = (values: string[]) => values.map((value) => ({ value, label: value }));
+	const abcd = options(['a', 'b', 'c', 'd']);
+
 	test('the number of ticks must be within the minimum and the maximum', () => {
-		const twoToThree = question('checkboxes', { minSelected: 2, maxSelected: 3 });
+		const twoToThree = question('checkboxes', { options: abcd, minSelected: 2, maxSelected: 3 });
 		expect(checkAnswer(twoToThree, ['a'])).toBe('Please tick at least 2 options.');
 		expect(checkAnswer(twoToThree, ['a', 'b'])).toBeNull();
 		expect(checkAnswer(twoToThree, ['a', 'b', 'c'])).toBeNull();
@@ -127,7 +145,15 @@ describe('checkbox questions', () => {
 			'Please tick only one option.'
 		);
 		const ticks = Array.from({ length: 50 }, (_, index) => `o${index}`);
-		expect(checkAnswer(question('checkboxes', { maxSelected: null }), ticks)).toBeNull();
+		const fifty = question('checkboxes', { options: options(ticks), maxSelected: null });
+		expect(checkAnswer(fifty, ticks)).toBeNull();
+	});
+
+	test('only the options shown may be ticked, each once', () => {
+		const item = question('checkboxes', { options: abcd });
+		expect(checkAnswer(item, ['a', 'z'])).toBe('Please tick only the options shown.');
+		expect(checkAnswer(item, 'a')).toBe('Please tick only the options shown.');
+		expect(checkAnswer(item, ['a', 'a'])).toBe('Please tick each option at most once.');
 	});
 
 	test('an optional question that is answered must still respect its limits', () => {
@@ -159,12 +185,12 @@ describe('checking a whole questionnaire', () => {
 			['age', 'Please enter a number from 18 to 99.'],
 			['pets', 'Please tick at least one option.']
 		]);
-		expect(checkAnswers(items, { mood: 3, age: '30', pets: ['cat'] }).size).toBe(0);
+		expect(checkAnswers(items, { mood: 3, age: '30', pets: ['b'] }).size).toBe(0);
 	});
 
 	test('items sharing an id report the first problem', () => {
 		const items = [question('likert', { id: 'q' }), question('number', { id: 'q', min: 5 })];
-		expect(checkAnswers(items, { q: '1' }).get('q')).toBe('Please enter a number of at least 5.');
+		expect(checkAnswers(items, { q: 3 }).get('q')).toBe('Please enter a number of at least 5.');
 		expect(checkAnswers(items, {}).get('q')).toBe('Please answer this question.');
 	});
 });

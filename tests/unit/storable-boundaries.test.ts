@@ -11,10 +11,10 @@ import {
 	findUnstorableLinkParam,
 	parseLinkParams
 } from '../../src/lib/server/participants/link-params';
-import { parseStageResponse } from '../../src/lib/server/participants/response-schema';
 import { parseSignalBatch } from '../../src/lib/server/signals/batch';
 import {
 	createBlankStudy,
+	parseStageResponseText,
 	parseStoredStudyDefinition,
 	parseStudyDefinition
 } from '../../src/lib/study';
@@ -125,8 +125,8 @@ describe('request bodies and forms', () => {
 	test("a pre-room stage's response with escaped NUL inside its JSON is refused", () => {
 		const response = JSON.stringify({ type: 'group_choice', option: 'a\u0000' });
 		expect(response).toContain('\\u0000');
-		expect(parseStageResponse(response)).toBeNull();
-		expect(parseStageResponse(JSON.stringify({ type: 'group_choice', option: 'a' }))).toEqual({
+		expect(parseStageResponseText(response)).toBeNull();
+		expect(parseStageResponseText(JSON.stringify({ type: 'group_choice', option: 'a' }))).toEqual({
 			type: 'group_choice',
 			option: 'a'
 		});

@@ -55,10 +55,16 @@ function runRoom() {
 	act('a', () => room.ok(participant('a'), 'chat.send', { stageId: 'talk', text: 'Hello there' }));
 	act('u:lead', () => room.ok(experimenter, 'stage.advance', { fromStageId: 'talk' }));
 	act('a', () =>
-		room.ok(participant('a'), 'stage.submit', { stageId: 'about', response: { n: 1 } })
+		room.ok(participant('a'), 'stage.submit', {
+			stageId: 'about',
+			response: { type: 'questionnaire', answers: { q: 1 }, rtMs: 0 }
+		})
 	);
 	act('b', () =>
-		room.ok(participant('b'), 'stage.submit', { stageId: 'about', response: { n: 2 } })
+		room.ok(participant('b'), 'stage.submit', {
+			stageId: 'about',
+			response: { type: 'questionnaire', answers: { q: 2 }, rtMs: 0 }
+		})
 	);
 	act('a', () => room.ok(participant('a'), 'group_choice.pick', { stageId: 'pick', option: 'a' }));
 	act('b', () => room.ok(participant('b'), 'group_choice.pick', { stageId: 'pick', option: 'a' }));
@@ -94,8 +100,16 @@ describe('buildTimeline', () => {
 			detail: 'from “Talk”, by experimenter'
 		});
 		expect(byName('stage.submitted').map((e) => [e.kind, e.label, e.detail])).toEqual([
-			['submission', 'M1 submitted “About you”', '{"n":1}'],
-			['submission', 'M2 submitted “About you”', '{"n":2}']
+			[
+				'submission',
+				'M1 submitted “About you”',
+				'{"type":"questionnaire","answers":{"q":1},"rtMs":0}'
+			],
+			[
+				'submission',
+				'M2 submitted “About you”',
+				'{"type":"questionnaire","answers":{"q":2},"rtMs":0}'
+			]
 		]);
 		expect(byName('group_choice.picked')[0]!.label).toBe('M1 picked “a” on “Pick one”');
 		expect(byName('member.outcome').map((e) => [e.kind, e.label])).toEqual([

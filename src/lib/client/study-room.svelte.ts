@@ -12,7 +12,8 @@ import { createContext } from 'svelte';
 import type { MemberView } from '../room/study';
 import type { GroupMetricData } from '../protocol';
 import { buildStudySocketUrl } from './study-socket-url';
-import { CommandError, RoomClient, type RoomClientOptions, type RoomStatus } from './room-client';
+import { MemberCommands, type CommandResult, type RefusalNotice } from './member-commands';
+import { RoomClient, type RoomClientOptions, type RoomStatus } from './room-client';
 import { ServerClock } from './server-clock';
 import type { TelemetryInput } from './telemetry-queue';
 
@@ -23,8 +24,7 @@ export type StudyRoomOptions = Pick<RoomClientOptions, 'WebSocket' | 'heartbeatM
 	origin: string;
 };
 
-/** How a member command ended: committed (or already committed), or refused with a reason. */
-export type CommandResult = { ok: true } | { ok: false; reason: string; message: string };
+export type { CommandResult, RefusalNotice } from './member-commands';
 
 /** The client clock pings are measured with (RoomClient's default). */
 function clientNow(): number {
@@ -40,8 +40,10 @@ export class StudyRoom {
 	/** The `joined` estimate (server time in the frame minus our clock), until pings answer. */
 	#joinedOffsetMs: number | null = null;
 	#metric = $state<GroupMetricData | null>(null);
+	#refusals = $state.raw<readonly RefusalNotice[]>([]);
 	readonly #client: RoomClient;
 	readonly #clock: ServerClock;
+	readonly #commands: MemberCommands;
 
 	constructor(options: StudyRoomOptions) {
 		this.#client = new RoomClient({
@@ -72,6 +74,10 @@ export class StudyRoom {
 			}
 		});
 		this.#clock = new ServerClock({ ping: () => this.#client.ping(), now: clientNow });
+		this.#commands = new MemberCommands({
+			send: (name, payload) => this.#client.send(name, payload),
+			onNotices: (notices) => (this.#refusals = notices)
+		});
 		this.#client.connect();
 	}
 
@@ -92,6 +98,16 @@ export class StudyRoom {
 	}
 	get viewSeq(): number {
 		return this.#viewSeq;
+	}
+	/**
+	 * The participant's refused commands, for the room page to show until dismissed: whether or
+	 * not the component that sent one is still there (a resend refused after the stage ended).
+	 */
+	get refusals(): readonly RefusalNotice[] {
+		return this.#refusals;
+	}
+	dismissRefusal(id: number): void {
+		this.#commands.dismiss(id);
 	}
 	/** The clock estimate (offset, drift, uncertainty) from pings; `synced: false` before. */
 	get clock(): ServerClock {
@@ -160,16 +176,10 @@ export class StudyRoom {
 	}
 
 	async #run(name: string, payload: unknown, alreadyDone: string[]): Promise<CommandResult> {
-		const sent = this.#client.send(name, payload);
+		const result = this.#commands.run(name, payload, alreadyDone);
 		this.#pending = this.#client.pending;
 		try {
-			await sent;
-			return { ok: true };
-		} catch (error) {
-			if (!(error instanceof CommandError)) throw error;
-			// The same answer already stored (a resend after a refresh): the goal is reached.
-			if (alreadyDone.includes(error.reason)) return { ok: true };
-			return { ok: false, reason: error.reason, message: error.message };
+			return await result;
 		} finally {
 			this.#pending = this.#client.pending;
 		}

@@ -1,4 +1,4 @@
-import type { AnswerValue, StageResponse } from '$lib/components/stages/responses';
+import type { AnswerValue, StageResponse } from './responses';
 import type { QuestionItem, Stage } from './schema';
 
 /**

@@ -11,3 +11,6 @@ export * from './variants';
 export * from './templates';
 export * from './links';
 export * from './av';
+export * from './responses';
+export * from './answers';
+export * from './response-validation';

@@ -15,7 +15,10 @@ export type Actor = { id: string; role: StudyActorRole };
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 const ServerTime = v.pipe(v.number(), v.finite(), v.minValue(0));
 
-/** Any JSON value with bounded nesting; the stage runtime checks answers against the items. */
+/**
+ * Any JSON value with bounded nesting. Whether it is an answer to the stage is decided with the
+ * state (`validateStageResponse` in decide.ts), which knows the stage and the member's variant.
+ */
 function isBoundedJson(value: unknown, depth: number): boolean {
 	if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return true;
 	if (typeof value !== 'object' || depth === 0) return false;

@@ -2,7 +2,7 @@
  * Deciding what a command means for a study room: a list of events, or a typed rejection.
  * Pure: time comes in as `now` (server ms); nothing here reads a clock or schedules anything.
  */
-import { resolveStageContent, type Outcome } from '../../study';
+import { validateStageResponse, type Outcome } from '../../study';
 import { decideChat, decideGoal } from './chat';
 import { parseStudyCommand, type Actor, type StudyCommand } from './commands';
 import { expirePause, handleAbsence, handleReturn, resumeByExperimenter } from './dropout';
@@ -95,11 +95,9 @@ function decideParsed(
 					return reject('wrong_stage', 'This stage has no group choice.');
 				}
 				const { option } = command.payload;
-				// Options may differ by role or condition: check the ones this member was shown.
-				const shown = resolveStageContent(stage, member).content.options;
-				if (!shown.some((choice) => choice.value === option)) {
-					return reject('invalid_option', 'That is not one of the options.');
-				}
+				// Options may differ by role or condition: checked against the ones this member was shown.
+				const checked = validateStageResponse(stage, member, { type: 'group_choice', option });
+				if (!checked.ok) return reject(checked.reason, checked.message);
 				if (state.choices[stageId]?.[member.id] === option) {
 					return reject('no_change', 'You already picked this option.');
 				}
@@ -113,9 +111,17 @@ function decideParsed(
 			if (stage.type === 'end' || stage.type === 'group_choice') {
 				return reject('not_submittable', 'This stage takes no answer.');
 			}
+			// The same check as an answer given alone before the room: the stage's response type,
+			// every answer against its item as this member was shown it. A refusal changes nothing.
+			const checked = validateStageResponse(stage, member, command.payload.response);
+			if (!checked.ok) return reject(checked.reason, checked.message);
+			const { response } = checked;
+			if (response.type === 'consent' && !response.agreed) {
+				return reject('invalid_response', 'Declining consent is sent as consent.decline.');
+			}
 			draft.emit({
 				name: 'stage.submitted',
-				payload: { stageId, memberId: member.id, response: command.payload.response, at: now }
+				payload: { stageId, memberId: member.id, response, at: now }
 			});
 			settleRoom(draft, 'dropout');
 			return null;

@@ -1,5 +1,5 @@
 import { parse, unflatten } from 'devalue';
-import type { StageResponse } from '$lib/components/stages/responses';
+import type { StageResponse } from '$lib/study';
 import { participantCookieName } from '../participants/cookies';
 import type { JourneyStep } from '../participants/journey';
 

@@ -1,5 +1,5 @@
 import type { MemberView } from '$lib/room/study/view';
-import type { StageResponse } from '$lib/components/stages/responses';
+import type { StageResponse } from '$lib/study';
 import { sampleStageResponse, type Random } from '$lib/study/answers-sample';
 
 /**

@@ -1,6 +1,4 @@
-import { checkAnswers } from '$lib/components/stages/answers';
-import type { StageResponse } from '$lib/components/stages/responses';
-import type { Stage } from '$lib/study';
+import { validateStageResponse, type ResponseRefusalReason } from '$lib/study';
 import type { Database } from '../db';
 import { stageResponses, type Participant } from '../db/schema';
 import { giveOutcome } from '../matching/rooms';
@@ -9,33 +7,12 @@ import { loadVersionDefinition } from './versions';
 
 export type PreRoomResult =
 	| { ok: true; stored: boolean }
-	| { ok: false; reason: 'not_current' | 'wrong_response' | 'invalid_answers' | 'finished' };
-
-/** Whether `response` is the kind `stage` collects, with answers that pass the stage's checks. */
-function checkResponse(stage: Stage, response: StageResponse): PreRoomResult | null {
-	const expected =
-		stage.type === 'consent'
-			? 'consent'
-			: stage.type === 'questionnaire'
-				? 'questionnaire'
-				: 'continue';
-	if (response.type !== expected) return { ok: false, reason: 'wrong_response' };
-	if (stage.type === 'questionnaire' && response.type === 'questionnaire') {
-		const items = stage.content.items;
-		const known = new Set(items.map((item) => item.id));
-		if (Object.keys(response.answers).some((id) => !known.has(id))) {
-			return { ok: false, reason: 'invalid_answers' };
-		}
-		if (checkAnswers(items, response.answers).size > 0) {
-			return { ok: false, reason: 'invalid_answers' };
-		}
-	}
-	return null;
-}
+	| { ok: false; reason: 'not_current' | 'finished' }
+	| { ok: false; reason: ResponseRefusalReason; message: string };
 
 /**
  * Stores a participant's response to a pre-room stage (consent, self-paced instructions or
- * questionnaire). Idempotent by (participant, stage): a double click, a resend or a second tab
+ * questionnaire) once `validateStageResponse` accepts it for the stage. Idempotent by (participant, stage): a double click, a resend or a second tab
  * stores one row, and a resend of an already answered stage is answered `stored: false`.
  * Only the current stage is accepted, so nobody skips ahead. Declining consent gives the
  * `no_consent` outcome, once, in the same transaction as the response.
@@ -44,7 +21,7 @@ export async function submitPreRoomResponse(
 	db: Database,
 	participant: Participant,
 	stageId: string,
-	response: StageResponse,
+	raw: unknown,
 	now: Date
 ): Promise<PreRoomResult> {
 	const answered = await listAnsweredStageIds(db, participant.id);
@@ -56,8 +33,10 @@ export async function submitPreRoomResponse(
 	if (!definition) return { ok: false, reason: 'finished' };
 	const current = findCurrentPreRoomStage(definition, answered);
 	if (!current || current.stage.id !== stageId) return { ok: false, reason: 'not_current' };
-	const problem = checkResponse(current.stage, response);
-	if (problem) return problem;
+	// Before the room nobody has a role or a condition: the stage as everyone sees it.
+	const checked = validateStageResponse(current.stage, { role: null, condition: null }, raw);
+	if (!checked.ok) return { ok: false, reason: checked.reason, message: checked.message };
+	const response = checked.response;
 	const stageIndex = definition.stages.findIndex((stage) => stage.id === stageId);
 
 	return db.transaction(async (tx) => {

@@ -1,11 +1,11 @@
 import { error, fail, redirect, type Cookies } from '@sveltejs/kit';
+import { parseStageResponseText } from '$lib/study';
 import { getDatabase } from '$lib/server/db';
 import { readParticipantCookie, setParticipantCookie } from '$lib/server/participants/cookies';
 import { enterStudy, findParticipantByToken } from '$lib/server/participants/identity';
 import { findUnstorableField } from '$lib/server/http/form';
 import { findLinkParticipant, viewJourney } from '$lib/server/participants/journey';
 import { submitPreRoomResponse } from '$lib/server/participants/pre-room';
-import { parseStageResponse } from '$lib/server/participants/response-schema';
 import { findStudyEntry } from '$lib/server/participants/study-link';
 import { enterOpenRoom, enterWaitingRoom } from '$lib/server/participants/waiting-room';
 import type { Actions, PageServerLoad } from './$types';
@@ -82,13 +82,15 @@ export const actions: Actions = {
 		const unstorable = findUnstorableField(form);
 		if (unstorable) return fail(400, { reason: 'unstorable_text', message: unstorable.message });
 		const stageId = String(form.get('stageId') ?? '');
-		const response = parseStageResponse(String(form.get('response') ?? ''));
+		const response = parseStageResponseText(String(form.get('response') ?? ''));
 		if (!response || stageId === '' || stageId.length > 100) {
 			return fail(400, { reason: 'invalid_response' });
 		}
 		const result = await submitPreRoomResponse(db, participant, stageId, response, new Date());
-		if (!result.ok)
-			return fail(result.reason === 'invalid_answers' ? 400 : 409, { reason: result.reason });
+		if (!result.ok) {
+			const invalid = ['invalid_response', 'invalid_answers', 'invalid_option'];
+			return fail(invalid.includes(result.reason) ? 400 : 409, { reason: result.reason });
+		}
 		return { stored: result.stored };
 	},
 
