@@ -34,7 +34,8 @@ async function seedAndStart(
 			await handle.close();
 		}
 	}
-	const server = await startServer({ LOG_LEVEL: 'warn', ...serverEnv });
+	// A generous start-up bound: the machine running the suite may be busy.
+	const server = await startServer({ LOG_LEVEL: 'warn', ...serverEnv }, 90_000);
 	return {
 		server,
 		stop: async () => {
