@@ -84,7 +84,6 @@ for (const target of serverTargets('lockout run')) {
 			// The attack: every attempt from a new address, alternating the form and the API.
 			const statuses: number[] = [];
 			let lockedAfter: number | null = null;
-			let retryAfterS = 0;
 			for (let i = 1; i <= MAX_ATTACK_ATTEMPTS; i++) {
 				const response = await attempt(i % 2 ? 'json' : 'form', WRONG, `203.0.113.${i}`);
 				statuses.push(response.status);
@@ -104,7 +103,7 @@ for (const target of serverTargets('lockout run')) {
 			};
 			// The attacker keeps going: each time the lock lapses, one more failure makes it longer.
 			let failures = lockedAfter!;
-			retryAfterS = await readLock();
+			let retryAfterS = await readLock();
 			while (retryAfterS > 0 && retryAfterS < MAX_WAIT_S && failures < MAX_ATTACK_ATTEMPTS) {
 				await Bun.sleep(retryAfterS * 1000 + 50);
 				const miss = await attempt('json', WRONG, `203.0.113.${extraAddress++}`);

@@ -71,10 +71,11 @@ describe('device cookies', () => {
 		expect(deviceCookieName('u-ada', false)).toMatch(/^ensemble_device_[0-9a-f]{16}$/);
 		expect(deviceCookieName('u-ada', true)).toStartWith('__Host-ensemble_device_');
 		expect(deviceCookieName('u-ada', false)).not.toBe(deviceCookieName('u-grace', false));
-		const jar = new Map<string, { value: string; options: Record<string, unknown> }>();
+		const jar = new Map<string, { value: string; options: object }>();
 		const cookies = {
-			set: (name: string, value: string, options: Record<string, unknown>) =>
-				jar.set(name, { value, options }),
+			set: (name: string, value: string, options: object) => {
+				jar.set(name, { value, options });
+			},
 			get: (name: string) => jar.get(name)?.value
 		};
 		issueDeviceCookie(cookies, key, 'u-ada', 1_000, true);

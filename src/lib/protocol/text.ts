@@ -33,7 +33,7 @@ export function describeUnstorableText(problem: UnstorableText): string {
 
 /** The valibot action for string schemas: `v.pipe(v.string(), storableText())`. */
 export function storableText() {
-	return v.check<string, string>(isStorableText, (issue) =>
+	return v.check(isStorableText, (issue: v.CheckIssue<string>) =>
 		describeUnstorableText(findUnstorableText(issue.input) ?? 'nul')
 	);
 }

@@ -20,6 +20,7 @@ const PROBE_ORIGIN = 'https://ensemble.invalid';
  * rewrites them before it resolves a URL, so nothing that holds one is sent back.
  */
 const UNSAFE_CHARACTER =
+	// eslint-disable-next-line no-control-regex -- control characters are what this refuses
 	/[\u0000-\u001f\u007f\\\s\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f\u3000\ufeff]/u;
 
 /**
