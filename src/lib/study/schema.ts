@@ -131,7 +131,10 @@ export const MAX_SAFE_LINK_PARAMETERS = 50;
 /** A study-link parameter's name as it appears in a URL: printable ASCII, no spaces. */
 export const LinkParameterName = v.pipe(
 	v.string(),
-	v.regex(/^[\x21-\x7e]{1,64}$/, 'must be a link parameter name (1–64 characters, no spaces)')
+	v.regex(
+		/^[\x21-\x7e]{1,64}$/,
+		'must be a link parameter name (1–64 ASCII letters, digits or symbols; no spaces or accents)'
+	)
 );
 
 export const SettingsSchema = v.object({
