@@ -138,7 +138,7 @@ export default defineConfig({
 		},
 		{
 			name: 'journey',
-			testMatch: /journey(-refusals)?\.e2e\.ts$/,
+			testMatch: /(journey|journey-refusals|resume|link-params)\.e2e\.ts$/,
 			use: { baseURL: url(5) }
 		},
 		{

@@ -4,6 +4,7 @@ import { configurePasswordHashing } from '$lib/server/auth/passwords';
 import { getEnv } from '$lib/server/config/env';
 import { getDatabaseHandle } from '$lib/server/db';
 import { authenticate } from '$lib/server/hooks/authenticate';
+import { preventCachingAuthenticatedJson } from '$lib/server/hooks/no-store';
 import { checkOrigin } from '$lib/server/hooks/origin-check';
 import { upgradeRealtime } from '$lib/server/hooks/realtime-upgrade';
 import { securityHeaders } from '$lib/server/hooks/security-headers';
@@ -21,6 +22,7 @@ export const handle = sequence(
 	refuseUnstorableAddress,
 	checkOrigin,
 	authenticate,
+	preventCachingAuthenticatedJson,
 	upgradeRealtime,
 	upgradeMonitor
 );

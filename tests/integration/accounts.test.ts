@@ -70,7 +70,7 @@ for (const target of databaseTargets('account integration tests')) {
 			const ok = await signIn(
 				db,
 				{ email: admin.email, password: admin.password },
-				'a',
+				{ address: 'a' },
 				throttle,
 				0
 			);
@@ -78,14 +78,14 @@ for (const target of databaseTargets('account integration tests')) {
 			const wrong = await signIn(
 				db,
 				{ email: admin.email, password: 'nope nope nope' },
-				'a',
+				{ address: 'a' },
 				throttle,
 				0
 			);
 			const unknown = await signIn(
 				db,
 				{ email: 'who@lab.test', password: 'nope nope nope' },
-				'a',
+				{ address: 'a' },
 				throttle,
 				0
 			);
@@ -93,25 +93,44 @@ for (const target of databaseTargets('account integration tests')) {
 			expect(unknown).toEqual(wrong);
 		});
 
-		test('sign-in is throttled per account after repeated failures', async () => {
+		test('failures from many addresses lock untrusted clients out, never a trusted device', async () => {
 			const throttle = createLoginThrottle();
-			for (let i = 0; i < 4; i++) {
+			// The admin's browser signed in before: it holds a device cookie (here: its nonce).
+			const device = (userId: string) => (userId === adminId ? 'admins-laptop' : null);
+			for (let i = 0; i < 6; i++) {
 				await signIn(
 					db,
 					{ email: admin.email, password: 'wrong wrong' },
-					`10.0.0.${i}`,
+					{ address: `10.0.0.${i}` },
 					throttle,
 					1000
 				);
 			}
-			const blocked = await signIn(
+			const untrusted = await signIn(
 				db,
 				{ email: admin.email, password: admin.password },
-				'10.9.9.9',
+				{ address: '10.9.9.9' },
 				throttle,
 				1001
 			);
-			expect(blocked).toMatchObject({ ok: false, reason: 'throttled' });
+			expect(untrusted).toMatchObject({ ok: false, reason: 'throttled' });
+			const trusted = await signIn(
+				db,
+				{ email: admin.email, password: admin.password },
+				{ address: '10.9.9.9', trustedDeviceFor: device },
+				throttle,
+				1001
+			);
+			expect(trusted).toMatchObject({ ok: true, user: { id: adminId } });
+			// A device cookie of this account is no key to another account.
+			const other = await signIn(
+				db,
+				{ email: 'who@lab.test', password: 'nope nope nope' },
+				{ address: '10.9.9.8', trustedDeviceFor: device },
+				throttle,
+				1001
+			);
+			expect(other).toEqual({ ok: false, reason: 'invalid_credentials' });
 		});
 
 		test('sessions: only a hash is stored; idle and absolute limits end them', async () => {
@@ -253,7 +272,7 @@ for (const target of databaseTargets('account integration tests')) {
 			const signInResult = await signIn(
 				db,
 				{ email: colleagueEmail, password: 'a long enough phrase' },
-				'x',
+				{ address: 'x' },
 				createLoginThrottle(),
 				0
 			);
@@ -307,7 +326,7 @@ for (const target of databaseTargets('account integration tests')) {
 			const signInResult = await signIn(
 				db,
 				{ email: admin.email, password: 'a brand new phrase' },
-				'y',
+				{ address: 'y' },
 				createLoginThrottle(),
 				0
 			);

@@ -285,8 +285,9 @@ for (const target of databaseTargets('export datasets')) {
 				clock_offset_p50_ms: 110,
 				av_reports: 0
 			});
-			// The Prolific id in the link is identifying: it needs the data permission too.
-			expect(JSON.parse(String(p1.link_params))).toEqual({ src: 'mail' });
+			// Every link parameter the study does not list as safe is identifying, the Prolific
+			// id and `src` alike: without identifying data, none is shown.
+			expect(p1.link_params).toBeNull();
 			expect(rows.find((r) => r.participant_id === 'b1')).toMatchObject({
 				av_reports: 2,
 				av_poor_share: 0.5,
@@ -310,6 +311,15 @@ for (const target of databaseTargets('export datasets')) {
 				src: 'mail',
 				PROLIFIC_PID: 'PIDP1'
 			});
+
+			// Listed as safe by the newest version: shown to all; a Prolific id never is.
+			v2.settings.safeLinkParameters = ['src', 'PROLIFIC_PID'];
+			try {
+				const listed = (await read('participants')).rows.find((r) => r.participant_id === 'p1')!;
+				expect(JSON.parse(String(listed.link_params))).toEqual({ src: 'mail' });
+			} finally {
+				delete v2.settings.safeLinkParameters;
+			}
 		});
 
 		test('telemetry: by room, then sender, in the sender clock order, with the flattened fields', async () => {

@@ -57,6 +57,35 @@ describe('export formats', () => {
 		expect(records[2]!.payload).toBe('');
 	});
 
+	test('CSV escapes cells a spreadsheet would run as formulas, unless told not to', () => {
+		const attacks = [
+			'=HYPERLINK("http://evil.example","x")',
+			'+1+1',
+			'-2+3',
+			'@SUM(A1)',
+			'\tx',
+			'\rx'
+		];
+		const rows: Row[] = [
+			...attacks.map((text, i) => ({ id: i, text, flag: null, payload: null })),
+			// Numbers are numbers, also a json column holding a bare one; JSON text starts with a quote.
+			{ id: -5, text: 'a-b=c', flag: null, payload: '-5' },
+			{ id: 9, text: 'ok', flag: null, payload: '"=1+1"' },
+			{ id: 10, text: '\uff1d1+1', flag: null, payload: '{"a":"=1"}' }
+		];
+		const read = (csv: string) => parse(csv, { columns: true }) as Record<string, string>[];
+		const header = createSerializer('csv', COLUMNS).start();
+		const escaped = read(header + formatCsvRows(COLUMNS, rows));
+		expect(escaped.slice(0, attacks.length).map((r) => r.text)).toEqual(
+			attacks.map((text) => `'${text}`)
+		);
+		expect(escaped[attacks.length]).toEqual({ id: '-5', text: 'a-b=c', flag: '', payload: '-5' });
+		expect(escaped[attacks.length + 1]!.payload).toBe('"=1+1"');
+		expect(escaped[attacks.length + 2]!.text).toBe("'\uff1d1+1");
+		const raw = read(header + formatCsvRows(COLUMNS, rows, { escapeFormulas: false }));
+		expect(raw.map((r) => r.text)).toEqual(rows.map((r) => String(r.text)));
+	});
+
 	test('JSON rows keep column order and nest json columns as values', () => {
 		expect(formatJsonRow(COLUMNS, TRICKY[0]!)).toBe(
 			'{"id":1,"text":"plain","flag":true,"payload":{"a":1}}'

@@ -12,12 +12,13 @@ function issuesOf(query: string): string[] {
 }
 
 describe('data API query', () => {
-	test('no parameters: everything, bots included, no external ids, no format', () => {
+	test('no parameters: everything, bots included, no external ids, formulas escaped, no format', () => {
 		expect(parseQuery('')).toEqual({
 			ok: true,
 			query: {
 				filter: { versions: null, from: null, to: null, outcomes: null, includeBots: true },
 				externalIds: false,
+				escapeFormulas: true,
 				format: null
 			}
 		});
@@ -25,7 +26,7 @@ describe('data API query', () => {
 
 	test('lists by comma or repetition, deduplicated; flags; formats', () => {
 		const result = parseQuery(
-			'version=2,1&version=2&outcome=completed&outcome=dropout,completed&bots=exclude&externalIds=1&format=ndjson'
+			'version=2,1&version=2&outcome=completed&outcome=dropout,completed&bots=exclude&externalIds=1&escapeFormulas=0&format=ndjson'
 		);
 		expect(result).toEqual({
 			ok: true,
@@ -38,6 +39,7 @@ describe('data API query', () => {
 					includeBots: false
 				},
 				externalIds: true,
+				escapeFormulas: false,
 				format: 'ndjson'
 			}
 		});
@@ -72,6 +74,7 @@ describe('data API query', () => {
 		expect(issuesOf('to=2025-03-01T10:00:00')).toHaveLength(1);
 		expect(issuesOf('bots=only')).toEqual(['bots: must be include or exclude']);
 		expect(issuesOf('externalIds=yes')).toEqual(['externalIds: must be 1, 0, true or false']);
+		expect(issuesOf('escapeFormulas=off')).toEqual(['escapeFormulas: must be 1, 0, true or false']);
 		expect(issuesOf('format=xlsx')[0]).toStartWith(
 			'format: must be one of csv, json, ndjson, psych-ds'
 		);

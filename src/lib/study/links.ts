@@ -38,3 +38,23 @@ export function completionUrlFor(outcome: OutcomeSettings): string | null {
 	const code = outcome.completionCode.trim();
 	return code === '' ? null : prolificCompletionUrl(code);
 }
+
+/**
+ * The study-link parameters the study lists as safe to show without the data permission (none
+ * when the setting is absent, as in definitions written before it existed).
+ */
+export function listSafeLinkParameters(
+	settings: Pick<StudySettings, 'safeLinkParameters'>
+): string[] {
+	// Stored definitions were checked when saved; a stray value still must not widen anything.
+	const list: unknown = settings.safeLinkParameters;
+	return Array.isArray(list) ? list.filter((name): name is string => typeof name === 'string') : [];
+}
+
+/**
+ * Parses what an experimenter types into the safe-parameters field: names separated by commas,
+ * spaces or line breaks, each once, in the order typed.
+ */
+export function parseLinkParameterList(text: string): string[] {
+	return [...new Set(text.split(/[\s,]+/).filter((name) => name !== ''))];
+}

@@ -125,6 +125,18 @@ export const PARTICIPANT_TEXT_KEYS = [
 	'studyFull'
 ] as const;
 
+/** How many study-link parameters a study may list as safe. */
+export const MAX_SAFE_LINK_PARAMETERS = 50;
+
+/** A study-link parameter's name as it appears in a URL: printable ASCII, no spaces. */
+export const LinkParameterName = v.pipe(
+	v.string(),
+	v.regex(
+		/^[\x21-\x7e]{1,64}$/,
+		'must be a link parameter name (1–64 ASCII letters, digits or symbols; no spaces or accents)'
+	)
+);
+
 export const SettingsSchema = v.object({
 	title: text(200),
 	description: text(5000),
@@ -154,7 +166,19 @@ export const SettingsSchema = v.object({
 		>
 	),
 	/** Capture PROLIFIC_PID, STUDY_ID and SESSION_ID from the study link. */
-	prolific: v.boolean()
+	prolific: v.boolean(),
+	/**
+	 * Study-link parameters that identify nobody (`src`, `condition_code`…), shown to everyone
+	 * who may export. Every other parameter (`email`, `workerId`…) counts as identifying: only
+	 * the data permission reaches it. Absent in older definitions, which means none; left absent
+	 * (not defaulted to []) so those definitions keep their content hash.
+	 */
+	safeLinkParameters: v.optional(
+		v.pipe(
+			v.array(LinkParameterName),
+			v.maxLength(MAX_SAFE_LINK_PARAMETERS, `at most ${MAX_SAFE_LINK_PARAMETERS} parameters`)
+		)
+	)
 });
 
 // --- Stage contents --------------------------------------------------------------------------

@@ -2,7 +2,7 @@ import { and, count, eq, ne, sql } from 'drizzle-orm';
 import { LimiterBusyError } from '../concurrency';
 import type { Database, Executor } from '../db';
 import { sessions, users, type Role, type User } from '../db/schema';
-import type { LoginThrottle } from './login-throttle';
+import type { LoginAttempt, LoginThrottle } from './login-throttle';
 import { checkPasswordPolicy } from './password-policy';
 import { hashPassword, verifyAgainstDummyHash, verifyPassword } from './passwords';
 import type { NewAccountInput, SignInInput } from './schemas';
@@ -93,20 +93,38 @@ export type SignInResult =
 	| { ok: false; reason: 'throttled'; retryAfterMs: number }
 	| { ok: false; reason: 'busy' };
 
+/** Who is signing in, as far as the throttle needs to know. */
+export type SignInClient = {
+	/** The client's address. */
+	address: string;
+	/**
+	 * The nonce of a valid device cookie this client holds for the account `userId` (it signed
+	 * in to it before), or null; absent: no device cookies at all (scripts, tests).
+	 */
+	trustedDeviceFor?: (userId: string) => string | null;
+};
+
 /**
  * Checks an email and password. Unknown email and wrong password give the same answer after
- * the same work. Attempts are throttled per client address and per account.
+ * the same work. Attempts are throttled before the password is checked: a device that signed
+ * in to the account before only by its own failures, any other client per address, per
+ * account and address, and per account (see login-throttle.ts).
  */
 export async function signIn(
 	db: Executor,
 	input: SignInInput,
-	address: string,
+	client: SignInClient,
 	throttle: LoginThrottle,
 	now: number
 ): Promise<SignInResult> {
-	const decision = throttle.check(address, input.email, now);
-	if (!decision.ok) return { ok: false, reason: 'throttled', retryAfterMs: decision.retryAfterMs };
 	const [user] = await db.select().from(users).where(eq(users.email, input.email)).limit(1);
+	const attempt: LoginAttempt = {
+		address: client.address,
+		account: input.email,
+		device: user ? (client.trustedDeviceFor?.(user.id) ?? null) : null
+	};
+	const decision = throttle.check(attempt, now);
+	if (!decision.ok) return { ok: false, reason: 'throttled', retryAfterMs: decision.retryAfterMs };
 	let valid: boolean;
 	try {
 		valid = user
@@ -117,10 +135,10 @@ export async function signIn(
 		throw error;
 	}
 	if (!user || !valid) {
-		throttle.recordFailure(input.email, now);
+		throttle.recordFailure(attempt, now);
 		return { ok: false, reason: 'invalid_credentials' };
 	}
-	throttle.recordSuccess(input.email);
+	throttle.recordSuccess(attempt);
 	// Only someone who knows the password learns that the account is disabled.
 	if (user.disabledAt) return { ok: false, reason: 'disabled' };
 	return { ok: true, user };

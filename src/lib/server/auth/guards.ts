@@ -57,14 +57,6 @@ export function authorizeSessionApi(locals: App.Locals): ApiAuthorization {
 	return auth;
 }
 
-/** A safe place to go after signing in: a local path, never another site. */
-export function safeNextPath(next: string | null): string {
-	if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) {
-		return '/studies';
-	}
-	return next;
-}
-
 /** For admin pages and actions: the signed-in admin; others get a 403 page. */
 export function requireAdmin(locals: App.Locals, url: URL): SessionUser {
 	const user = requireUser(locals, url);

@@ -46,16 +46,19 @@ export class TokenBucketThrottle<K> {
 }
 
 /**
- * Growing delays after consecutive failures for one key (an account): the first `free`
- * failures cost nothing, then each further one waits the next step of `delaysMs`.
+ * Growing delays after consecutive failures for one key (an account, a device): the first
+ * `free` failures cost nothing, then each further one waits the next step of `delaysMs`.
+ * Failures are forgotten after `forgetAfterMs` without one (never, by default), so a few old
+ * typos do not count against someone days later.
  */
 export class FailureBackoff<K> {
-	readonly #failures = new Map<K, { count: number; blockedUntil: number }>();
+	readonly #failures = new Map<K, { count: number; blockedUntil: number; lastFailureAt: number }>();
 
 	constructor(
 		private readonly free: number,
 		private readonly delaysMs: readonly number[],
-		private readonly maxKeys = 10_000
+		private readonly maxKeys = 10_000,
+		private readonly forgetAfterMs = Number.POSITIVE_INFINITY
 	) {}
 
 	check(key: K, now: number): ThrottleDecision {
@@ -65,11 +68,13 @@ export class FailureBackoff<K> {
 	}
 
 	recordFailure(key: K, now: number): void {
-		const count = (this.#failures.get(key)?.count ?? 0) + 1;
+		const previous = this.#failures.get(key);
+		const fresh = !previous || now - previous.lastFailureAt > this.forgetAfterMs;
+		const count = (fresh ? 0 : previous.count) + 1;
 		const step = count - this.free;
 		const delay = step > 0 ? this.delaysMs[Math.min(step, this.delaysMs.length) - 1]! : 0;
 		this.#failures.delete(key);
-		this.#failures.set(key, { count, blockedUntil: now + delay });
+		this.#failures.set(key, { count, blockedUntil: now + delay, lastFailureAt: now });
 		trim(this.#failures, this.maxKeys);
 	}
 

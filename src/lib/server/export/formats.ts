@@ -18,25 +18,63 @@ export const CONTENT_TYPES: Record<RowFormat, string> = {
 	ndjson: 'application/x-ndjson; charset=utf-8'
 };
 
-/** CSV cells: booleans as `true`/`false` (csv-stringify's default would write 1 and empty). */
-const CSV_OPTIONS = {
-	record_delimiter: 'windows',
-	// csv-stringify quotes a field with the record delimiter (CRLF) but not a bare LF or CR;
-	// RFC 4180 readers (Excel, R) need every line break inside a field quoted.
-	quoted_match: /[\r\n]/,
-	cast: { boolean: (value: boolean) => (value ? 'true' : 'false') }
-} as const;
+/**
+ * How CSV cells are written. A cell a spreadsheet would run as a formula — text starting with
+ * `=`, `+`, `-`, `@`, a tab or a carriage return (or their full-width forms) — gets a leading
+ * `'` (OWASP's advice against CSV injection; csv-stringify's `escape_formulas`), so a
+ * participant's `=HYPERLINK(…)` shows as text. On unless an analysis pipeline asks for the
+ * raw text (`escapeFormulas=0`). Numbers are never escaped: `-5` is a number, not a formula.
+ */
+export type CsvOptions = { escapeFormulas: boolean };
+
+/** What every CSV the app writes uses unless the caller asks otherwise. */
+export const DEFAULT_CSV_OPTIONS: CsvOptions = { escapeFormulas: true };
+
+/** csv-stringify's options: booleans as `true`/`false` (its default would write 1 and empty). */
+function stringifyOptions(options: CsvOptions) {
+	return {
+		record_delimiter: 'windows',
+		// csv-stringify quotes a field with the record delimiter (CRLF) but not a bare LF or CR;
+		// RFC 4180 readers (Excel, R) need every line break inside a field quoted.
+		quoted_match: /[\r\n]/,
+		escape_formulas: options.escapeFormulas,
+		cast: { boolean: (value: boolean) => (value ? 'true' : 'false') }
+	} as const;
+}
+
+/** A JSON number's text, e.g. `-0.5` or `1e+21`. */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A cell as CSV receives it. A json column holding a bare number (`-5`) passes it as the number
+ * it is, so formula escaping leaves it alone like any other number.
+ */
+function toCsvCell(column: Column, cell: Cell | undefined): Cell {
+	if (cell === undefined) return null;
+	if (column.type === 'json' && typeof cell === 'string' && JSON_NUMBER.test(cell)) {
+		const number = Number(cell);
+		if (String(number) === cell) return number;
+	}
+	return cell;
+}
 
 /** The CSV header record. */
-export function formatCsvHeader(columns: readonly Column[]): string {
-	return stringify([columns.map((c) => c.name)], CSV_OPTIONS);
+export function formatCsvHeader(
+	columns: readonly Column[],
+	options: CsvOptions = DEFAULT_CSV_OPTIONS
+): string {
+	return stringify([columns.map((c) => c.name)], stringifyOptions(options));
 }
 
 /** CSV records of a batch, fields in column order (a missing cell is empty). */
-export function formatCsvRows(columns: readonly Column[], rows: readonly Row[]): string {
+export function formatCsvRows(
+	columns: readonly Column[],
+	rows: readonly Row[],
+	options: CsvOptions = DEFAULT_CSV_OPTIONS
+): string {
 	return stringify(
-		rows.map((row) => columns.map((c) => row[c.name] ?? null)),
-		CSV_OPTIONS
+		rows.map((row) => columns.map((c) => toCsvCell(c, row[c.name]))),
+		stringifyOptions(options)
 	);
 }
 
@@ -61,13 +99,17 @@ export type RowSerializer = {
 	end(): string;
 };
 
-/** The serializer of `format` for rows with `columns`. */
-export function createSerializer(format: RowFormat, columns: readonly Column[]): RowSerializer {
+/** The serializer of `format` for rows with `columns` (`csv` options apply to CSV only). */
+export function createSerializer(
+	format: RowFormat,
+	columns: readonly Column[],
+	csv: CsvOptions = DEFAULT_CSV_OPTIONS
+): RowSerializer {
 	switch (format) {
 		case 'csv':
 			return {
-				start: () => formatCsvHeader(columns),
-				batch: (rows) => formatCsvRows(columns, rows),
+				start: () => formatCsvHeader(columns, csv),
+				batch: (rows) => formatCsvRows(columns, rows, csv),
 				end: () => ''
 			};
 		case 'ndjson':
@@ -95,6 +137,8 @@ export function createSerializer(format: RowFormat, columns: readonly Column[]):
 }
 
 export type StreamOptions = {
+	/** How CSV cells are written (formula escaping on by default). */
+	csv?: CsvOptions;
 	/** Called once the last chunk is enqueued, with the rows written; not on failure or cancel. */
 	onDone?: (rows: number) => void;
 	/** Called when reading or serialising fails (the stream errors after it). */
@@ -110,7 +154,7 @@ export function streamDataset(
 	format: RowFormat,
 	options: StreamOptions = {}
 ): ReadableStream<Uint8Array> {
-	const serializer = createSerializer(format, dataset.columns);
+	const serializer = createSerializer(format, dataset.columns, options.csv);
 	const encoder = new TextEncoder();
 	let iterator: AsyncIterator<Row[]> | null = null;
 	let rows = 0;

@@ -1,7 +1,9 @@
 /**
  * The participants dataset: one row per participant with their outcome, completion code,
- * timings, assignment, bot flag, sync and A/V quality summaries, and — only for users with the
- * data permission — their recruiting-platform ids (e.g. Prolific's PROLIFIC_PID).
+ * timings, assignment, bot flag, sync and A/V quality summaries, the study-link parameters the
+ * study lists as safe, and — only for users with the data permission who ask for identifying
+ * data — their recruiting-platform ids (e.g. Prolific's PROLIFIC_PID) and every other link
+ * parameter.
  */
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { StudyDefinition } from '../../study';
@@ -12,7 +14,8 @@ import {
 	stageResponses,
 	telemetrySamples
 } from '../db/schema';
-import { PROLIFIC_PARAMS } from '../participants/link-params';
+import { listSafeLinkParameters } from '../../study/links';
+import { selectShareableLinkParams } from '../participants/link-params';
 import { column, elapsedMs, formatJson, formatTime } from './cells';
 import { PARTICIPANT_COLUMNS, ROOM_COLUMNS, RowBatcher, STUDY_COLUMNS } from './common';
 import type { ExportContext } from './context';
@@ -70,7 +73,7 @@ export const PARTICIPANTS_COLUMNS: Column[] = [
 	column(
 		'link_params',
 		'json',
-		'Other parameters of the study link they arrived with (recruiting-platform ids only with the data permission).'
+		'Other parameters of the study link they arrived with. Only those the study lists as safe, unless the export includes identifying data (externalIds=1, data permission).'
 	),
 	column('sync_samples', 'integer', 'sync.quality samples they sent on synchronized video stages.'),
 	column(
@@ -125,15 +128,15 @@ async function listExternalIdNames(db: Executor, studyId: string): Promise<Exter
 		.orderBy(asc(participantExternalIds.source), asc(participantExternalIds.name));
 }
 
-/** The link parameters fit to export: Prolific's ids only with the data permission. */
-function filterLinkParams(
-	params: Record<string, string>,
-	includeExternalIds: boolean
-): Record<string, string> | null {
-	const kept = Object.entries(params).filter(
-		([name]) => includeExternalIds || !(PROLIFIC_PARAMS as readonly string[]).includes(name)
-	);
-	return kept.length === 0 ? null : Object.fromEntries(kept);
+/**
+ * The link parameters the study lists as safe, by its newest published version: the study's
+ * current word on what identifies nobody (taking a name off the list hides it at once, for
+ * participants of every version).
+ */
+function readSafeLinkParameters(scope: ExportScope): Set<string> {
+	const newest = Math.max(...scope.definitions.keys());
+	const definition = scope.definitions.get(newest);
+	return new Set(definition ? listSafeLinkParameters(definition.settings) : []);
 }
 
 function completionCode(
@@ -216,9 +219,12 @@ async function loadBatchExtras(
 	};
 }
 
+/** What shapes every participant row alike: the external-id columns, the safe link parameters. */
+type RowShape = { externalColumns: string[]; safeLinkParameters: ReadonlySet<string> };
+
 function toParticipantRow(
 	context: ExportContext,
-	externalColumns: string[],
+	shape: RowShape,
 	participant: ExportParticipant,
 	extras: BatchExtras
 ): Row {
@@ -250,7 +256,13 @@ function toParticipantRow(
 		duration_s: duration === null ? null : duration / 1000,
 		stages_submitted: stages?.submitted ?? 0,
 		stages_incomplete: stages?.incomplete ?? 0,
-		link_params: formatJson(filterLinkParams(participant.linkParams, scope.includeExternalIds)),
+		link_params: formatJson(
+			selectShareableLinkParams(
+				participant.linkParams,
+				shape.safeLinkParameters,
+				scope.includeExternalIds
+			)
+		),
 		sync_samples: sync.samples,
 		sync_error_p50_ms: sync.errorP50Ms,
 		sync_error_p95_ms: sync.errorP95Ms,
@@ -266,20 +278,20 @@ function toParticipantRow(
 		av_video_receive_kbps_p50: av.videoReceiveKbpsP50
 	};
 	const external = extras.external.get(participant.id);
-	for (const name of externalColumns) row[name] = external?.get(name) ?? null;
+	for (const name of shape.externalColumns) row[name] = external?.get(name) ?? null;
 	return row;
 }
 
 async function* readParticipantRows(
 	db: Executor,
 	context: ExportContext,
-	externalColumns: string[]
+	shape: RowShape
 ): AsyncGenerator<Row[]> {
 	const batcher = new RowBatcher();
 	for await (const batch of readParticipantBatches(db, context.scope, QUALITY_BATCH)) {
 		const extras = await loadBatchExtras(db, context.scope, batch);
 		for (const participant of batch) {
-			batcher.push(toParticipantRow(context, externalColumns, participant, extras));
+			batcher.push(toParticipantRow(context, shape, participant, extras));
 		}
 		const full = batcher.takeFull();
 		if (full) yield full;
@@ -311,11 +323,10 @@ export async function createParticipantsDataset(
 			'One row per participant: outcome, completion code, timings, assignment, sync and A/V quality.',
 		columns: [...PARTICIPANTS_COLUMNS, ...externalColumns],
 		batches: () =>
-			readParticipantRows(
-				db,
-				context,
-				externalColumns.map((c) => c.name)
-			),
+			readParticipantRows(db, context, {
+				externalColumns: externalColumns.map((c) => c.name),
+				safeLinkParameters: readSafeLinkParameters(scope)
+			}),
 		count: () => countParticipants(db, scope)
 	};
 }

@@ -14,7 +14,7 @@ import {
 } from '../../study/codebook';
 import type { StudyDefinition } from '../../study';
 import type { Dataset, DatasetName, ExportScope } from './dataset';
-import { formatCsvHeader, formatCsvRows } from './formats';
+import { formatCsvHeader, formatCsvRows, type CsvOptions } from './formats';
 import {
 	DEFAULT_EVENT_BUFFER_SAMPLES,
 	EVENTS_COLUMNS,
@@ -45,6 +45,8 @@ export type PsychDsOptions = {
 	now?: Date;
 	/** Most rating samples held at once while writing events files. */
 	eventBufferSamples?: number;
+	/** How the data files' CSV cells are written (formula escaping on by default). */
+	csv?: CsvOptions;
 };
 
 /** How the README describes each dataset's file. */
@@ -105,11 +107,11 @@ export async function* writePsychDsBundle(
 		names.add(dataset.name);
 		const path = nameDataFile(studyLabel, dataset.name);
 		zip.open(path);
-		zip.write(formatCsvHeader(dataset.columns));
+		zip.write(formatCsvHeader(dataset.columns, options.csv));
 		let rows = 0;
 		for await (const batch of dataset.batches()) {
 			if (batch.length === 0) continue;
-			zip.write(formatCsvRows(dataset.columns, batch));
+			zip.write(formatCsvRows(dataset.columns, batch, options.csv));
 			rows += batch.length;
 			const chunk = zip.take();
 			if (chunk) yield chunk;

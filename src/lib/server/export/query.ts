@@ -12,7 +12,7 @@ import { EXPORT_FORMATS, type ExportFilter, type ExportFormat } from './dataset'
 
 /** Parameters that may be given more than once (their values are joined, as with commas). */
 const LIST_PARAMS = ['version', 'outcome'] as const;
-const SINGLE_PARAMS = ['from', 'to', 'bots', 'externalIds', 'format'] as const;
+const SINGLE_PARAMS = ['from', 'to', 'bots', 'externalIds', 'escapeFormulas', 'format'] as const;
 const KNOWN = new Set<string>([...LIST_PARAMS, ...SINGLE_PARAMS]);
 
 /** More versions or outcomes than this in one filter is no filter a person wrote. */
@@ -89,6 +89,7 @@ const QuerySchema = v.pipe(
 		to: v.optional(moment(true)),
 		bots: v.optional(v.picklist(['include', 'exclude'], 'must be include or exclude'), 'include'),
 		externalIds: v.optional(Flag, '0'),
+		escapeFormulas: v.optional(Flag, '1'),
 		format: v.optional(v.picklist(EXPORT_FORMATS, `must be one of ${EXPORT_FORMATS.join(', ')}`))
 	}),
 	v.forward(
@@ -103,6 +104,11 @@ const QuerySchema = v.pipe(
 export type DataQuery = {
 	filter: ExportFilter;
 	externalIds: boolean;
+	/**
+	 * CSV cells that a spreadsheet would run as formulas get a leading `'` (default); false
+	 * writes them raw, for analysis pipelines. CSV and the Psych-DS bundle only.
+	 */
+	escapeFormulas: boolean;
 	/** Null when the request did not say (each endpoint has its default). */
 	format: ExportFormat | null;
 };
@@ -121,7 +127,7 @@ function invalid(issues: NonNullable<Problem['issues']>): DataQueryResult {
 
 /**
  * Parses the data API's query: `version`, `outcome` (comma-separated, or repeated), `from`,
- * `to`, `bots` (include | exclude), `externalIds` (1 | 0) and `format`. Unknown or repeated
+ * `to`, `bots` (include | exclude), `externalIds` (1 | 0), `escapeFormulas` (1 | 0) and `format`. Unknown or repeated
  * single parameters are refused, so a typo never silently widens an export.
  */
 export function parseDataQuery(params: URLSearchParams): DataQueryResult {
@@ -157,6 +163,7 @@ export function parseDataQuery(params: URLSearchParams): DataQueryResult {
 				includeBots: query.bots === 'include'
 			},
 			externalIds: query.externalIds === '1' || query.externalIds === 'true',
+			escapeFormulas: query.escapeFormulas === '1' || query.escapeFormulas === 'true',
 			format: query.format ?? null
 		}
 	};

@@ -136,13 +136,15 @@ export async function openDatasetExport(
 			dataset: name,
 			format,
 			filter: describeFilter(query.filter),
-			externalIds: query.externalIds
+			externalIds: query.externalIds,
+			escapeFormulas: query.escapeFormulas
 		}
 	});
 	const rowFormat: RowFormat = format;
 	return {
 		ok: true,
 		body: streamDataset(dataset!, rowFormat, {
+			csv: { escapeFormulas: query.escapeFormulas },
 			onError: (error) =>
 				log.error('export.failed', {
 					study: studyId,
@@ -183,20 +185,24 @@ export async function openBundleExport(
 			dataset: 'all',
 			format,
 			filter: describeFilter(query.filter),
-			externalIds: query.externalIds
+			externalIds: query.externalIds,
+			escapeFormulas: query.escapeFormulas
 		}
 	});
 	return {
 		ok: true,
-		body: streamPsychDsBundle({
-			scope: prepared.scope,
-			study: {
-				id: study.id,
-				title: study.title,
-				...(latest?.settings.description ? { description: latest.settings.description } : {})
+		body: streamPsychDsBundle(
+			{
+				scope: prepared.scope,
+				study: {
+					id: study.id,
+					title: study.title,
+					...(latest?.settings.description ? { description: latest.settings.description } : {})
+				},
+				datasets
 			},
-			datasets
-		}),
+			{ csv: { escapeFormulas: query.escapeFormulas } }
+		),
 		filename: exportFilename(study.title, 'psych-ds', 'zip', new Date()),
 		contentType: 'application/zip'
 	};

@@ -1,25 +1,35 @@
 import type { Handle } from '@sveltejs/kit';
 import { getEnv } from '../config/env';
 import { problem, problemResponse } from '../http/problem';
+import { carriesCredentialCookie } from './credentials';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export type OriginDecision = { ok: true } | { ok: false; error: string; message: string };
 
+/** What authenticates a request, as far as the Origin decision needs to know. */
+export type RequestCredentials = {
+	/** A session or participant cookie: the browser attaches it on its own. */
+	cookie: boolean;
+	/** An `Authorization` header: only a script sets one (a browser never adds it by itself). */
+	authorization: boolean;
+};
+
 /**
  * Decides whether a state-changing request may proceed. Browsers send `Origin` on every
- * non-GET request; a missing one is accepted only with an `Authorization` header, which a
- * browser never attaches on its own (scripts with API tokens).
+ * non-GET request. A missing one is accepted only from a script: an `Authorization` header
+ * and no cookie. When a cookie is present, the cookie may be what authenticates the request,
+ * so it needs an allowed Origin whatever other header it carries.
  */
 export function decideOrigin(
 	method: string,
 	origin: string | null,
-	hasAuthorization: boolean,
+	credentials: RequestCredentials,
 	allowed: ReadonlySet<string>
 ): OriginDecision {
 	if (SAFE_METHODS.has(method)) return { ok: true };
 	if (origin === null) {
-		if (hasAuthorization) return { ok: true };
+		if (credentials.authorization && !credentials.cookie) return { ok: true };
 		return {
 			ok: false,
 			error: 'origin_required',
@@ -44,7 +54,10 @@ export const checkOrigin: Handle = async ({ event, resolve }) => {
 	const decision = decideOrigin(
 		event.request.method,
 		event.request.headers.get('origin'),
-		event.request.headers.has('authorization'),
+		{
+			cookie: carriesCredentialCookie(event.cookies),
+			authorization: event.request.headers.has('authorization')
+		},
 		getEnv().allowedOrigins
 	);
 	if (!decision.ok) return problemResponse(problem(403, decision.error, decision.message));

@@ -5,9 +5,12 @@ import { isParticipantToken } from './token';
 /** Long enough for a scheduled session days away or a multi-day study; the token is per study. */
 const COOKIE_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
 
+/** What every participant cookie's name starts with (the study's slug follows). */
+export const PARTICIPANT_COOKIE_PREFIX = 'ensemble_p_';
+
 /** One cookie per study, so participating in two studies never mixes identities. */
 export function participantCookieName(slug: string): string {
-	return `ensemble_p_${slug}`;
+	return `${PARTICIPANT_COOKIE_PREFIX}${slug}`;
 }
 
 /**

@@ -74,7 +74,8 @@ export async function viewStudyEntry(
 
 /**
  * Enters a study from its link — call it only from the POST the page submits. A valid token
- * for this study (a `resume` link first, then the cookie) resumes that participant, never a
+ * for this study (the cookie first, then a `resume` link: a browser that takes part already is
+ * never switched here — the page asks first, see resume.ts) resumes that participant, never a
  * second one, even while the study is paused or closed (they are already in). Otherwise a new
  * participant is created with a fresh token — refused while the study is paused or closed.
  * Prolific ids go to `participant_external_ids` when the version captures them, and a
@@ -90,7 +91,7 @@ export async function enterStudy(db: Database, input: EnterStudyInput): Promise<
 	if (unstorable) return { ok: false, reason: 'invalid_link', message: unstorable };
 	const params = parseLinkParams(input.params ?? {}, study.settings.prolific);
 
-	for (const candidate of [params.resume, input.existingToken]) {
+	for (const candidate of [input.existingToken, params.resume]) {
 		if (!candidate) continue;
 		const found = await findParticipantByToken(db, study.studyId, candidate);
 		if (!found) continue;

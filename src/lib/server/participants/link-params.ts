@@ -63,3 +63,22 @@ export function findUnstorableLinkParam(
 	}
 	return null;
 }
+
+/**
+ * The link parameters fit to show to someone exporting: every parameter is identifying (an
+ * `email`, a `workerId`, a SONA id…) unless the study lists it as safe, and identifying ones
+ * are kept only when `includeIdentifying` (the data permission, asked for). Prolific's ids are
+ * identifying whatever the list says. Null when nothing is left.
+ */
+export function selectShareableLinkParams(
+	params: Record<string, string>,
+	safeNames: ReadonlySet<string>,
+	includeIdentifying: boolean
+): Record<string, string> | null {
+	const kept = Object.entries(params).filter(
+		([name]) =>
+			includeIdentifying ||
+			(safeNames.has(name) && !(PROLIFIC_PARAMS as readonly string[]).includes(name))
+	);
+	return kept.length === 0 ? null : Object.fromEntries(kept);
+}

@@ -2,15 +2,26 @@ import { error, fail, redirect, type Cookies } from '@sveltejs/kit';
 import { parseStageResponseText } from '$lib/study';
 import { getDatabase } from '$lib/server/db';
 import { readParticipantCookie, setParticipantCookie } from '$lib/server/participants/cookies';
-import { enterStudy, findParticipantByToken } from '$lib/server/participants/identity';
+import { enterStudy } from '$lib/server/participants/identity';
 import { findUnstorableField } from '$lib/server/http/form';
 import { findLinkParticipant, viewJourney } from '$lib/server/participants/journey';
 import { submitPreRoomResponse } from '$lib/server/participants/pre-room';
-import { findStudyEntry } from '$lib/server/participants/study-link';
+import { decideResume, type ParticipationSummary } from '$lib/server/participants/resume';
 import { enterOpenRoom, enterWaitingRoom } from '$lib/server/participants/waiting-room';
 import type { Actions, PageServerLoad } from './$types';
 
 const NOT_FOUND = 'There is no study at this address.';
+
+/** The question the page asks when a resume link names another participant than the cookie. */
+type ResumeChoice = {
+	token: string;
+	current: ParticipationSummary;
+	other: ParticipationSummary;
+	/** Where "Keep my current session" goes: this address without the resume token. */
+	keepUrl: string;
+	/** The server's time, for "started 5 minutes ago". */
+	now: number;
+};
 
 /** Slugs are random and short; anything else cannot be a study link. */
 function checkSlug(slug: string): void {
@@ -25,33 +36,59 @@ async function requireParticipant(slug: string, cookies: Cookies) {
 	return { db, participant };
 }
 
+/** `/s/<slug>` with the rest of the query, `resume` left out. */
+function cleanStudyUrl(slug: string, url: URL): string {
+	const rest = new URLSearchParams(url.searchParams);
+	rest.delete('resume');
+	const query = rest.toString();
+	return `/s/${slug}${query ? `?${query}` : ''}`;
+}
+
 export const load: PageServerLoad = async ({ params, cookies, url, setHeaders }) => {
 	checkSlug(params.slug);
 	const db = await getDatabase();
-	const resume = url.searchParams.get('resume');
-	if (resume !== null) {
-		// The resume token is the participant's own secret: adopt it, then drop it from the URL.
-		const study = await findStudyEntry(db, params.slug);
-		if (study && (await findParticipantByToken(db, study.studyId, resume))) {
-			setParticipantCookie(cookies, params.slug, resume);
-		}
-		const rest = new URLSearchParams(url.searchParams);
-		rest.delete('resume');
-		const query = rest.toString();
-		redirect(303, `/s/${params.slug}${query ? `?${query}` : ''}`);
-	}
-	const view = await viewJourney(
-		db,
-		params.slug,
-		readParticipantCookie(cookies, params.slug),
-		new Date()
-	);
-	if (!view) error(404, NOT_FOUND);
+	const now = new Date();
+	const held = readParticipantCookie(cookies, params.slug);
 	setHeaders({ 'cache-control': 'no-store' });
-	return view;
+	const resume = url.searchParams.get('resume');
+	let resumeChoice: ResumeChoice | null = null;
+	if (resume !== null) {
+		// The resume token is a participant's own secret: adopt it, then drop it from the URL —
+		// unless this browser takes part as someone else: then ask (nothing changes until a POST).
+		const decision = await decideResume(db, params.slug, resume.slice(0, 200), held, now);
+		if (decision.kind !== 'ask') {
+			if (decision.kind === 'adopt') setParticipantCookie(cookies, params.slug, decision.token);
+			redirect(303, cleanStudyUrl(params.slug, url));
+		}
+		resumeChoice = {
+			token: decision.token,
+			current: decision.current,
+			other: decision.other,
+			keepUrl: cleanStudyUrl(params.slug, url),
+			now: now.getTime()
+		};
+	}
+	const view = await viewJourney(db, params.slug, held, now);
+	if (!view) error(404, NOT_FOUND);
+	return { ...view, resumeChoice };
 };
 
 export const actions: Actions = {
+	/** "Continue as the other participant": the explicit switch the resume question offers. */
+	resume: async ({ params, cookies, request }) => {
+		checkSlug(params.slug);
+		const token = String((await request.formData()).get('token') ?? '').slice(0, 200);
+		const decision = await decideResume(
+			await getDatabase(),
+			params.slug,
+			token,
+			readParticipantCookie(cookies, params.slug),
+			new Date()
+		);
+		if (decision.kind !== 'ignore') setParticipantCookie(cookies, params.slug, decision.token);
+		redirect(303, `/s/${params.slug}`);
+	},
+
 	/** "Start": the only way a participant is created (never a GET, so previews cost nothing). */
 	start: async ({ params, cookies, request }) => {
 		checkSlug(params.slug);
