@@ -13,6 +13,7 @@ import type { Database } from '../../src/lib/server/db/database';
 import { participants, rooms } from '../../src/lib/server/db/schema';
 import { createLocalNetwork, type LocalNetwork } from '../../src/lib/server/realtime/bus/local';
 import { EventStore } from '../../src/lib/server/realtime/event-store';
+import { timeOutGhosts } from '../../src/lib/server/matching/ghosts';
 import { markReplicaAlive, startReplicaHeartbeat } from '../../src/lib/server/rooms/replicas';
 import { createStudyRoomServices } from '../../src/lib/server/rooms/study-rooms';
 import { claimDueRooms, startRoomSweeper } from '../../src/lib/server/rooms/sweeper';
@@ -262,6 +263,46 @@ for (const target of databaseTargets('abandoned room tests')) {
 			const names = (await events(roomId)).map((e) => e.name);
 			expect(names.filter((n) => n === 'member.presence')).toHaveLength(1);
 			expect(names.at(-1)).toBe('room.finished');
+		});
+
+		test('a waiter whose tab closed gets lobby_timeout when their lobby would have timed out', async () => {
+			const definition = chatStudy({ policy: 'end' });
+			definition.settings.session = {
+				mode: 'matched',
+				groupSize: 2,
+				minGroupSize: 2,
+				lobbyTimeoutSeconds: 60
+			};
+			const { studyId } = await seedStudyRoom(db, definition, 0);
+			const now = Date.now();
+			const ghost = (id: string, waitedMs: number, status: 'left' | 'waiting' = 'left') => ({
+				id,
+				studyId,
+				version: 1,
+				tokenHash: `hash-${id}`,
+				status,
+				createdAt: new Date(now - waitedMs),
+				lastSeenAt: new Date(now - waitedMs + 1_000),
+				waitingSince: new Date(now - waitedMs)
+			});
+			const [due, early, back] = [uniqueId('p'), uniqueId('p'), uniqueId('p')];
+			await db
+				.insert(participants)
+				.values([ghost(due, 61_000), ghost(early, 30_000), ghost(back, 61_000, 'waiting')]);
+			const given = await timeOutGhosts(db, new Date(now));
+			expect(given).toEqual([{ participantId: due, outcome: 'lobby_timeout' }]);
+			const rows = await db
+				.select({ id: participants.id, outcome: participants.outcome, status: participants.status })
+				.from(participants)
+				.where(sql`${participants.id} in ${[due, early, back]}`);
+			const byId = Object.fromEntries(rows.map((r) => [r.id, `${r.outcome}/${r.status}`]));
+			expect(byId).toEqual({
+				[due]: 'lobby_timeout/finished',
+				[early]: 'null/left',
+				[back]: 'null/waiting'
+			});
+			// Given once: a second pass finds nothing more to do.
+			expect(await timeOutGhosts(db, new Date(now))).toEqual([]);
 		});
 
 		test('exactly one replica claims a due room', async () => {

@@ -60,6 +60,7 @@ export async function seedStudyRoom(
 		wakeAt: options.wakeAt ?? null
 	});
 	const ids = Array.from({ length: size }, () => uniqueId('p'));
+	if (size === 0) return { roomId, ids, studyId };
 	await db.insert(participants).values(
 		ids.map((id) => ({
 			id,

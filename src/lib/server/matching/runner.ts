@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { getDatabase, type Database } from '../db';
 import { participants } from '../db/schema';
 import { log } from '../log';
+import { timeOutGhosts } from './ghosts';
 import { formGroups } from './matched';
 import { nextCohortStart } from './schedule';
 import { formCohort } from './scheduled';
@@ -81,7 +82,9 @@ export function startMatchingRunner(intervalMs = TICK_MS): () => void {
 		if (running) return;
 		running = true;
 		try {
-			await runFormationPass(await getDatabase(), new Date());
+			const db = await getDatabase();
+			await runFormationPass(db, new Date());
+			await timeOutGhosts(db, new Date());
 		} catch (error) {
 			log.warn('matching.pass_failed', { error: describeDatabaseError(error) });
 		} finally {

@@ -65,7 +65,11 @@ export const participants = pgTable(
 		index('participants_waiting_idx')
 			.on(table.studyId, table.waitingSince)
 			.where(sql`${table.status} = 'waiting'`),
-		index('participants_room_idx').on(table.roomId)
+		index('participants_room_idx').on(table.roomId),
+		// Ghosts still owed a lobby outcome (matching/ghosts.ts looks every second).
+		index('participants_ghosts_idx')
+			.on(table.waitingSince)
+			.where(sql`${table.status} = 'left' and ${table.outcome} is null`)
 	]
 );
 
