@@ -38,11 +38,20 @@ export type { Timers } from './timers';
 
 /**
  * `connecting`: the first attempt after connect(). `open`: joined, live. `reconnecting`: lost,
- * waiting or trying again. `closed`: before connect() or after close(). The last three follow
- * a final close code (4400, 4401, 4404) or a RoomUnavailableError: only connect() restarts.
+ * waiting or trying again. `closed`: before connect() or after close(). The last four follow
+ * a final close code (4400, 4401, 4404, 4410) or a RoomUnavailableError: only connect()
+ * restarts. `replaced`: a newer socket of the same person (another tab) took over; reconnecting
+ * on our own would take it back, and the two tabs would replace each other forever.
  */
 export type RoomStatus =
-	'connecting' | 'open' | 'reconnecting' | 'closed' | 'incompatible' | 'unauthorized' | 'not_found';
+	| 'connecting'
+	| 'open'
+	| 'reconnecting'
+	| 'closed'
+	| 'incompatible'
+	| 'unauthorized'
+	| 'not_found'
+	| 'replaced';
 
 /** The part of the standard WebSocket the client uses (so tests can pass a fake). */
 export interface WebSocketLike {
@@ -101,7 +110,8 @@ const WS_OPEN = 1;
 const FINAL_STATUS: Partial<Record<number, RoomStatus>> = {
 	[CloseCode.Incompatible]: 'incompatible',
 	[CloseCode.Unauthorized]: 'unauthorized',
-	[CloseCode.RoomNotFound]: 'not_found'
+	[CloseCode.RoomNotFound]: 'not_found',
+	[CloseCode.Replaced]: 'replaced'
 };
 
 /** `ws(s)://host/realtime/rooms/<roomId>[?ticket=…]` from a page origin such as `location.origin`. */

@@ -14,9 +14,13 @@ import {
 } from '../monitor';
 import { ReconnectBackoff } from './backoff';
 
-/** `unauthorized`: the session ended (sign in again); `incompatible`: reload the page. */
+/**
+ * `unauthorized`: the session ended (sign in again); `incompatible`: reload the page;
+ * `replaced`: this session opened more dashboards than it may hold and this one is the oldest
+ * (it waits until asked back: reconnecting on its own would displace another one).
+ */
 export type MonitorStatus =
-	'connecting' | 'open' | 'reconnecting' | 'closed' | 'unauthorized' | 'incompatible';
+	'connecting' | 'open' | 'reconnecting' | 'closed' | 'unauthorized' | 'incompatible' | 'replaced';
 
 /** How an intervention ended: committed (with its seq), or refused with the server's words. */
 export type InterventionResult =
@@ -118,6 +122,10 @@ export class StudyMonitor {
 			if (this.#stopped) return;
 			if (event.code === CloseCode.Unauthorized) {
 				this.#status = 'unauthorized';
+				return;
+			}
+			if (event.code === CloseCode.Replaced) {
+				this.#status = 'replaced';
 				return;
 			}
 			// A refused upgrade (signed out, no access) shows as 1006 before any frame: try

@@ -6,6 +6,8 @@ export type ConnectionAuth = {
 	actor: Actor;
 	/** Set for experimenters: the session whose revocation must close the socket. */
 	sessionId?: string;
+	/** Set for ticket sockets: the ticket's SHA-256 (never the ticket), to cap sockets per ticket. */
+	ticketHash?: string;
 };
 
 /**

@@ -23,6 +23,13 @@ import {
 import type { RealtimeMetrics } from './metrics';
 import type { CommandActor } from './room-model';
 import type { EnqueueResult, TelemetryWriter } from './telemetry-writer';
+import {
+	DEFAULT_SOCKET_CAPS,
+	identityKeysOf,
+	IdentitySockets,
+	type SocketCaps
+} from './socket-caps';
+import { measureSamples, TelemetryQuota, type StageAllowance } from './telemetry-quota';
 
 export type HubOptions = {
 	store: EventStore;
@@ -46,6 +53,10 @@ export type HubOptions = {
 	presenceGraceMs?: number;
 	/** Where study rooms report their events and members' quality for the live monitors. */
 	monitor?: RoomMonitorTap;
+	/** Sockets per participant, ticket and session; the newest wins, older ones close 4410. */
+	socketCaps?: SocketCaps;
+	/** Telemetry per participant (socket and `ingestSignals`); beyond it, `retryAfterMs`. */
+	telemetryQuota?: TelemetryQuota;
 };
 
 type Member = { room?: LiveRoom; joining: boolean; joinTimer?: ReturnType<typeof setTimeout> };
@@ -65,7 +76,9 @@ function send(connection: Connection, message: ServerMessage): void {
  * connection, and routes to the room, loading rooms on first use and dropping them when idle.
  */
 export class RealtimeHub {
-	readonly #options: Required<Omit<HubOptions, 'rateLimit' | 'studyRooms' | 'monitor'>> & {
+	readonly #options: Required<
+		Omit<HubOptions, 'rateLimit' | 'studyRooms' | 'monitor' | 'socketCaps' | 'telemetryQuota'>
+	> & {
 		studyRooms?: StudyRoomServices;
 		monitor?: RoomMonitorTap;
 		rateLimit: { burst: number; perSecond: number };
@@ -76,6 +89,8 @@ export class RealtimeHub {
 	readonly #idleTimers = new Map<string, ReturnType<typeof setTimeout>>();
 	readonly #busUnsubscribers = new Map<string, () => void>();
 	readonly #limits: TokenBucketThrottle<Connection>;
+	readonly #sockets: IdentitySockets<Connection>;
+	readonly #quota: TelemetryQuota;
 	readonly #presenceTimer: ReturnType<typeof setInterval>;
 	readonly #stopRecovery: () => void;
 	#closing = false;
@@ -93,6 +108,9 @@ export class RealtimeHub {
 		const { burst, perSecond } = this.#options.rateLimit;
 		this.#limits = new TokenBucketThrottle<Connection>(burst, 1000 / perSecond, 1_000_000);
 		this.#committer = new GroupCommitter(options.store);
+		const caps = options.socketCaps ?? DEFAULT_SOCKET_CAPS;
+		this.#sockets = new IdentitySockets((connection) => identityKeysOf(connection.auth, caps));
+		this.#quota = options.telemetryQuota ?? new TelemetryQuota();
 		// Messages may have been lost while the bus was down: read the log for every room.
 		this.#stopRecovery = options.bus.onRecovered(() => {
 			this.catchUpAllRooms().catch(logFailure('*', 'recovery_catch_up'));
@@ -121,6 +139,11 @@ export class RealtimeHub {
 		this.#members.set(connection, member);
 		this.#options.metrics.connections = this.#members.size;
 		this.#options.metrics.connectionsOpened++;
+		// The newest socket of an identity wins: the older ones are told why, and not to come back.
+		for (const replaced of this.#sockets.admit(connection)) {
+			this.#options.metrics.closedReplaced++;
+			replaced.close(CloseCode.Replaced, 'replaced by a newer connection');
+		}
 	}
 
 	close(connection: Connection): void {
@@ -128,6 +151,7 @@ export class RealtimeHub {
 		if (!member) return;
 		this.#members.delete(connection);
 		this.#limits.forget(connection);
+		this.#sockets.release(connection);
 		clearTimeout(member.joinTimer);
 		this.#options.metrics.connections = this.#members.size;
 		if (member.room) {
@@ -195,11 +219,11 @@ export class RealtimeHub {
 					room.sendEphemeral(connection, message.kind, message.data);
 					return;
 				case 'telemetry': {
-					const result = this.#options.telemetry.enqueue(
+					const result = this.#storeTelemetry(
 						room.id,
 						connection.auth.actor.id,
 						message.samples,
-						Date.now()
+						room.telemetryStage
 					);
 					send(connection, { type: 'telemetry', ...result });
 					// Signal kinds also feed a group_metric stage's live metric (issue 5, item 9),
@@ -261,6 +285,26 @@ export class RealtimeHub {
 		}
 	}
 
+	/**
+	 * Queues one participant's samples for storage within their quota (telemetry-quota.ts): a
+	 * batch over it is refused whole with `retryAfterMs`, and the client sends it again later.
+	 */
+	#storeTelemetry(
+		roomId: string,
+		actorId: string,
+		samples: TelemetrySample[],
+		stage: StageAllowance | undefined
+	): EnqueueResult {
+		const identity = TelemetryQuota.identity(roomId, actorId);
+		const now = Date.now();
+		const quota = this.#quota.take(identity, samples.length, measureSamples(samples), now, stage);
+		if (!quota.ok) {
+			this.#options.metrics.telemetryOverQuota += samples.length;
+			return { accepted: 0, retryAfterMs: quota.retryAfterMs };
+		}
+		return this.#options.telemetry.enqueue(roomId, actorId, samples, now);
+	}
+
 	// --- Signals posted over HTTP ---------------------------------------------------------------
 
 	/**
@@ -273,9 +317,9 @@ export class RealtimeHub {
 		actor: CommandActor,
 		samples: TelemetrySample[]
 	): Promise<EnqueueResult> {
-		const result = this.#options.telemetry.enqueue(roomId, actor.id, samples, Date.now());
-		if ('retryAfterMs' in result) return result;
 		const room = await this.#rooms.get(roomId)?.catch(() => undefined);
+		const result = this.#storeTelemetry(roomId, actor.id, samples, room?.telemetryStage);
+		if ('retryAfterMs' in result) return result;
 		if (room) room.ingestSignals(actor, samples);
 		else {
 			const message: BusRoomMessage = { k: 'sig', actor, samples };

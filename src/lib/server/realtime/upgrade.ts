@@ -4,6 +4,7 @@ import type { Database } from '../db';
 import type { ConnectionAuth } from './connection';
 import type { EventStore } from './event-store';
 import { getTicketKey, verifyTicket } from './tickets';
+import { hashSecret } from '../auth/tokens';
 import { isRoomMember } from '../rooms/study-rooms';
 import { findParticipantByToken } from '../participants/identity';
 import { loadStudyForUser } from '../studies/access';
@@ -144,7 +145,11 @@ export async function decideUpgrade(
 				message: 'The ticket is for another room.'
 			};
 		}
-		auth = { roomId: input.roomId, actor: { id: check.claims.actor, role: check.claims.role } };
+		auth = {
+			roomId: input.roomId,
+			actor: { id: check.claims.actor, role: check.claims.role },
+			ticketHash: hashSecret(input.ticket)
+		};
 	} else if (input.user && input.sessionId) {
 		// A study room is for the people with access to its study; sandbox rooms, as before.
 		if (room?.studyId && !(await loadStudyForUser(deps.db, input.user, room.studyId))) {
