@@ -16,6 +16,7 @@ import { generateParticipantToken } from '../../src/lib/server/participants/toke
 import { createLocalNetwork } from '../../src/lib/server/realtime/bus/local';
 import { DEFAULT_TELEMETRY_LIMITS } from '../../src/lib/server/realtime/telemetry-quota';
 import { createStudyRoomServices } from '../../src/lib/server/rooms/study-rooms';
+import { measureStudyTelemetry } from '../../src/lib/server/studies/storage';
 import { ingestParticipantSignals } from '../../src/lib/server/signals/ingest';
 import { createBlankStudy, createStage, type Stage } from '../../src/lib/study';
 import { createRoom, openSocket, signUpFirstAdmin } from '../support/app';
@@ -106,7 +107,7 @@ async function seedRoom(db: Database) {
 			joinedAt: new Date(at.getTime() + i)
 		}))
 	);
-	return { roomId, slug, members: members as [(typeof members)[0], (typeof members)[0]] };
+	return { studyId, roomId, slug, members: members as [(typeof members)[0], (typeof members)[0]] };
 }
 
 const join = { type: 'join', v: PROTOCOL_VERSION, lastSeq: 0 };
@@ -200,7 +201,7 @@ for (const target of databaseTargets('limits per person (hub)')) {
 
 		test('telemetry beyond the quota is refused with retryAfterMs; what is stored stays within it', async () => {
 			const r = replica();
-			const { roomId, slug, members } = await seedRoom(db);
+			const { studyId, roomId, slug, members } = await seedRoom(db);
 			const [abuser, honest] = members;
 			const flood = await r.join(roomId, abuser.id);
 			const person = await r.join(roomId, honest.id);
@@ -248,6 +249,14 @@ for (const target of databaseTargets('limits per person (hub)')) {
 			await r.telemetry.flush();
 			expect(await storedRows(db, roomId, abuser.id)).toBe(accepted);
 			expect(await storedRows(db, roomId, honest.id)).toBe(183);
+			// The Data tab's figure: what the study's rooms store, per kind, in one query.
+			const storage = await measureStudyTelemetry(db, studyId);
+			expect(storage.samples).toBe(accepted + 183);
+			expect(storage.kinds.map((k) => [k.kind, k.samples])).toEqual([
+				['video.rating', accepted + 180],
+				['sync.quality', 3]
+			]);
+			expect(storage.bytes).toBeGreaterThan(storage.samples * 100);
 
 			// Posting signals over HTTP draws on the same quota: the abuser is refused there too.
 			const body = JSON.stringify({
@@ -464,7 +473,7 @@ for (const target of serverTargets) {
 			const { server, admin } = setup;
 			const sandbox = await createRoom(server, admin);
 			const address = newAddress();
-			const states = [];
+			const states: ReturnType<typeof track>[] = [];
 			for (let i = 0; i < 6; i++) {
 				const socket = openSocket(server, `/realtime/rooms/${sandbox}`, {
 					cookie: admin,
