@@ -206,11 +206,12 @@ for (const target of databaseTargets('limits per person (hub)')) {
 			const flood = await r.join(roomId, abuser.id);
 			const person = await r.join(roomId, honest.id);
 			const started = Date.now();
-			// The abuser: 60 full frames (30,000 samples) as fast as the hub takes them, while the
-			// honest member sends a real 60 Hz rating stream (6 every 100 ms, a sync report a second).
+			// The abuser: 100 full frames (30,000 samples) as fast as the hub takes them, ignoring
+			// every retryAfterMs, while the honest member sends a real 60 Hz rating stream (6 every
+			// 100 ms, a sync report a second).
 			const abuse = (async () => {
-				for (let frame = 0; frame < 60; frame++) {
-					await flood.receive({ type: 'telemetry', samples: ratings('flood', frame * 500, 500) });
+				for (let frame = 0; frame < 100; frame++) {
+					await flood.receive({ type: 'telemetry', samples: ratings('flood', frame * 300, 300) });
 					await Bun.sleep(0);
 				}
 			})();
@@ -242,6 +243,8 @@ for (const target of databaseTargets('limits per person (hub)')) {
 				expect(answer.retryAfterMs).toBeGreaterThan(0);
 			}
 			expect(accepted).toBeLessThanOrEqual(burstSamples + samplesPerSecond * elapsedS);
+			// Sending on regardless, it spent its bytes: cut off before its frames cost more parsing.
+			expect(flood.closed?.code).toBe(CloseCode.RateLimited);
 			// The honest stream at its real rate: never refused.
 			expect(person.of('telemetry').filter((a) => a.retryAfterMs !== undefined)).toEqual([]);
 			expect(person.of('telemetry').reduce((sum, a) => sum + a.accepted, 0)).toBe(183);
@@ -283,14 +286,16 @@ for (const target of databaseTargets('limits per person (hub)')) {
 			const r = replica();
 			const { roomId, members } = await seedRoom(db);
 			const socket = await r.join(roomId, members[0].id);
-			for (let frame = 0; frame < 6; frame++) {
-				await socket.receive({ type: 'telemetry', samples: ratings('b', frame * 500, 500) });
+			// Frames of 300 ratings (≈ 57 KB, as the client packs them): the 7th is over the burst.
+			for (let frame = 0; frame < 8; frame++) {
+				await socket.receive({ type: 'telemetry', samples: ratings('b', frame * 300, 300) });
 			}
 			const refusal = socket.of('telemetry').find((a) => a.retryAfterMs !== undefined);
 			expect(refusal).toBeDefined();
 			await Bun.sleep(refusal!.retryAfterMs! + 20);
-			await socket.receive({ type: 'telemetry', samples: ratings('b', 2_500, 500) });
-			expect(socket.of('telemetry').at(-1)).toEqual({ type: 'telemetry', accepted: 500 });
+			await socket.receive({ type: 'telemetry', samples: ratings('b', 2_400, 300) });
+			expect(socket.of('telemetry').at(-1)).toEqual({ type: 'telemetry', accepted: 300 });
+			expect(socket.closed).toBeUndefined();
 		});
 	});
 }

@@ -4,8 +4,6 @@ import { getDatabase } from '../db';
 import { problem, problemResponse } from '../http/problem';
 import { EventStore } from '../realtime/event-store';
 import { getRealtimeMetrics } from '../realtime/metrics';
-import { refuseUpgradeFlood } from '../realtime/upgrade-throttle';
-import { clientAddress } from '../auth/request';
 import { readParticipantCookie } from '../participants/cookies';
 import {
 	decideUpgrade,
@@ -28,9 +26,6 @@ export const upgradeRealtime: Handle = async ({ event, resolve }) => {
 			problem(426, 'upgrade_required', 'This address only accepts WebSocket connections.')
 		);
 	}
-	// Counted before the upgrade's own database work: a flood costs the flooder, not the server.
-	const flooded = refuseUpgradeFlood(clientAddress(event));
-	if (flooded) return flooded;
 	const db = await getDatabase();
 	const decision = await decideUpgrade(
 		{

@@ -3,8 +3,6 @@ import { getEnv } from '../config/env';
 import { getDatabase } from '../db';
 import { problem, problemResponse } from '../http/problem';
 import { getRealtimeMetrics } from '../realtime/metrics';
-import { refuseUpgradeFlood } from '../realtime/upgrade-throttle';
-import { clientAddress } from '../auth/request';
 import { matchMonitorPath } from '../realtime/upgrade';
 import { decideMonitorUpgrade } from './upgrade';
 
@@ -21,9 +19,6 @@ export const upgradeMonitor: Handle = async ({ event, resolve }) => {
 			problem(426, 'upgrade_required', 'This address only accepts WebSocket connections.')
 		);
 	}
-	// Counted before the upgrade's own database work: a flood costs the flooder, not the server.
-	const flooded = refuseUpgradeFlood(clientAddress(event));
-	if (flooded) return flooded;
 	const decision = await decideMonitorUpgrade(
 		{
 			studyId,

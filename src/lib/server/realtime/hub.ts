@@ -30,6 +30,7 @@ import {
 	type SocketCaps
 } from './socket-caps';
 import { measureSamples, TelemetryQuota, type StageAllowance } from './telemetry-quota';
+import { ByteBudget } from './byte-budget';
 
 export type HubOptions = {
 	store: EventStore;
@@ -57,9 +58,23 @@ export type HubOptions = {
 	socketCaps?: SocketCaps;
 	/** Telemetry per participant (socket and `ingestSignals`); beyond it, `retryAfterMs`. */
 	telemetryQuota?: TelemetryQuota;
+	/** Bytes per identity, counted before parsing: a burst, then a rate; beyond it, closed. */
+	byteRate?: { burst: number; perSecond: number };
 };
 
-type Member = { room?: LiveRoom; joining: boolean; joinTimer?: ReturnType<typeof setTimeout> };
+/**
+ * Twice what the telemetry quota lets through (512 KiB at once, 64 KiB a second) and room for
+ * commands: an honest page never comes near it; a flood is cut off before it is parsed.
+ */
+const DEFAULT_BYTE_RATE = { burst: 1024 * 1024, perSecond: 256 * 1024 };
+
+type Member = {
+	room?: LiveRoom;
+	joining: boolean;
+	joinTimer?: ReturnType<typeof setTimeout>;
+	/** Whose byte budget the socket's frames draw on: its identity, so a new socket brings none. */
+	bytesKey: string;
+};
 
 /** Rooms announced per event-loop turn by the presence heartbeat. */
 const PRESENCE_SLICE = 100;
@@ -77,7 +92,10 @@ function send(connection: Connection, message: ServerMessage): void {
  */
 export class RealtimeHub {
 	readonly #options: Required<
-		Omit<HubOptions, 'rateLimit' | 'studyRooms' | 'monitor' | 'socketCaps' | 'telemetryQuota'>
+		Omit<
+			HubOptions,
+			'rateLimit' | 'studyRooms' | 'monitor' | 'socketCaps' | 'telemetryQuota' | 'byteRate'
+		>
 	> & {
 		studyRooms?: StudyRoomServices;
 		monitor?: RoomMonitorTap;
@@ -91,6 +109,8 @@ export class RealtimeHub {
 	readonly #limits: TokenBucketThrottle<Connection>;
 	readonly #sockets: IdentitySockets<Connection>;
 	readonly #quota: TelemetryQuota;
+	readonly #bytes: ByteBudget<string>;
+	readonly #caps: SocketCaps;
 	readonly #presenceTimer: ReturnType<typeof setInterval>;
 	readonly #stopRecovery: () => void;
 	#closing = false;
@@ -108,9 +128,11 @@ export class RealtimeHub {
 		const { burst, perSecond } = this.#options.rateLimit;
 		this.#limits = new TokenBucketThrottle<Connection>(burst, 1000 / perSecond, 1_000_000);
 		this.#committer = new GroupCommitter(options.store);
-		const caps = options.socketCaps ?? DEFAULT_SOCKET_CAPS;
+		const caps = (this.#caps = options.socketCaps ?? DEFAULT_SOCKET_CAPS);
 		this.#sockets = new IdentitySockets((connection) => identityKeysOf(connection.auth, caps));
 		this.#quota = options.telemetryQuota ?? new TelemetryQuota();
+		const byteRate = options.byteRate ?? DEFAULT_BYTE_RATE;
+		this.#bytes = new ByteBudget<string>(byteRate.burst, byteRate.perSecond);
 		// Messages may have been lost while the bus was down: read the log for every room.
 		this.#stopRecovery = options.bus.onRecovered(() => {
 			this.catchUpAllRooms().catch(logFailure('*', 'recovery_catch_up'));
@@ -132,7 +154,8 @@ export class RealtimeHub {
 	// --- Connection lifecycle -----------------------------------------------------------------
 
 	open(connection: Connection): void {
-		const member: Member = { joining: false };
+		const identity = identityKeysOf(connection.auth, this.#caps)[0]?.key;
+		const member: Member = { joining: false, bytesKey: identity ?? `c\u0000${connection.id}` };
 		member.joinTimer = setTimeout(() => {
 			if (!member.room) connection.close(CloseCode.JoinTimeout, 'join expected');
 		}, this.#options.joinTimeoutMs);
@@ -166,7 +189,11 @@ export class RealtimeHub {
 		const receivedAt = this.#options.now();
 		const member = this.#members.get(connection);
 		if (!member) return;
-		if (!this.#limits.consume(connection, Date.now()).ok) {
+		const size = typeof data === 'string' ? data.length : data.byteLength;
+		if (
+			!this.#limits.consume(connection, Date.now()).ok ||
+			!this.#bytes.consume(member.bytesKey, size, Date.now())
+		) {
 			this.#options.metrics.closedRateLimited++;
 			connection.close(CloseCode.RateLimited, 'rate limited');
 			return;
