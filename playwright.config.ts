@@ -142,6 +142,12 @@ export default defineConfig({
 			use: { baseURL: url(5) }
 		},
 		{
+			// Shares the journey server: its own studies, its own participants.
+			name: 'limits',
+			testMatch: 'limits.e2e.ts',
+			use: { baseURL: url(5) }
+		},
+		{
 			name: 'open-room',
 			testMatch: 'open-room.e2e.ts',
 			use: { baseURL: url(6) }

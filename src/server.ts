@@ -15,6 +15,11 @@ import { startMaintenance } from './lib/server/maintenance';
 import { startMatchingRunner } from './lib/server/matching/runner';
 import type { SocketData } from './lib/server/realtime/bun-adapter';
 import { startRealtime } from './lib/server/realtime/runtime';
+import {
+	isSocketUpgrade,
+	readClientAddress,
+	refuseUpgradeFlood
+} from './lib/server/realtime/upgrade-throttle';
 
 type AdapterHandler = {
 	fetch: (request: Request, server: Bun.Server<SocketData>) => Response | Promise<Response>;
@@ -69,7 +74,14 @@ async function main(): Promise<void> {
 			if (!URL.canParse(request.url)) return new Response('Host header required', { status: 400 });
 			const refused = refuseOversizedBody(request, bodyLimits);
 			if (refused) return refused;
-			if (isMediaUpload(request.method, new URL(request.url).pathname)) {
+			const { pathname } = new URL(request.url);
+			// Socket upgrades per address, before SvelteKit: a flood of them stays cheap.
+			if (isSocketUpgrade(request, pathname)) {
+				const peer = bunServer.requestIP(request)?.address;
+				const flooded = refuseUpgradeFlood(readClientAddress(request, peer, env));
+				if (flooded) return flooded;
+			}
+			if (isMediaUpload(request.method, pathname)) {
 				// Large uploads outlast the idle timeout (and moving them into S3 can too), and
 				// must reach the route as a stream: see toStreamingRequestInit.
 				bunServer.timeout(request, 0);

@@ -594,7 +594,8 @@ describe('closing and reconnecting', () => {
 	const finals = [
 		[CloseCode.Incompatible, 'incompatible'],
 		[CloseCode.Unauthorized, 'unauthorized'],
-		[CloseCode.RoomNotFound, 'not_found']
+		[CloseCode.RoomNotFound, 'not_found'],
+		[CloseCode.Replaced, 'replaced']
 	] as const;
 	for (const [code, status] of finals) {
 		test(`close code ${code} is final: status ${status}, no reconnect, pending sends rejected`, async () => {
@@ -639,6 +640,28 @@ describe('closing and reconnecting', () => {
 			expect(seqs()).toEqual([1, 2, 3]);
 		});
 	}
+
+	test('replaced by another tab: it waits until asked, then continues from where it was', () => {
+		seedLog(2);
+		const { client, seqs, statuses } = createClient();
+		client.connect();
+		server.flush();
+		// Another tab of the same person opened: the server closes this socket with 4410.
+		server.close(server.last, CloseCode.Replaced);
+		server.flush();
+		expect(client.status).toBe('replaced');
+		seedLog(1);
+		clock.advance(120_000);
+		server.flush();
+		// Reconnecting on its own would replace the other tab, which would then do the same.
+		expect(server.connections).toHaveLength(1);
+		// "Continue here": a fresh join that resumes after the events it already has.
+		client.connect();
+		server.flush();
+		expect(statuses).toEqual(['connecting', 'open', 'replaced', 'connecting', 'open']);
+		expect(server.last.received[0]).toMatchObject({ type: 'join', lastSeq: 2 });
+		expect(seqs()).toEqual([1, 2, 3]);
+	});
 
 	test('url() throwing RoomUnavailableError stops without retrying', async () => {
 		let calls = 0;

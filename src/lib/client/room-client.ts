@@ -38,9 +38,11 @@ export type { Timers } from './timers';
 
 /**
  * `connecting`: the first attempt after connect(). `open`: joined, live. `reconnecting`: lost,
- * waiting or trying again. `closed`: before connect() or after close(). The last three follow
- * a final close code (4400, 4401, 4403, 4404) or a RoomUnavailableError: only connect() restarts.
- * `forbidden`: the user's access to the room was removed (4403).
+ * waiting or trying again. `closed`: before connect() or after close(). The last five follow
+ * a final close code (4400, 4401, 4403, 4404, 4410) or a RoomUnavailableError: only connect()
+ * restarts. `forbidden`: the user's access to the room was removed (4403). `replaced`: a newer
+ * socket of the same person (another tab) took over; reconnecting on our own would take it
+ * back, and the two tabs would replace each other forever.
  */
 export type RoomStatus =
 	| 'connecting'
@@ -50,7 +52,8 @@ export type RoomStatus =
 	| 'incompatible'
 	| 'unauthorized'
 	| 'forbidden'
-	| 'not_found';
+	| 'not_found'
+	| 'replaced';
 
 /** The part of the standard WebSocket the client uses (so tests can pass a fake). */
 export interface WebSocketLike {
@@ -110,7 +113,8 @@ const FINAL_STATUS: Partial<Record<number, RoomStatus>> = {
 	[CloseCode.Incompatible]: 'incompatible',
 	[CloseCode.Unauthorized]: 'unauthorized',
 	[CloseCode.AccessRevoked]: 'forbidden',
-	[CloseCode.RoomNotFound]: 'not_found'
+	[CloseCode.RoomNotFound]: 'not_found',
+	[CloseCode.Replaced]: 'replaced'
 };
 
 /** `ws(s)://host/realtime/rooms/<roomId>[?ticket=…]` from a page origin such as `location.origin`. */

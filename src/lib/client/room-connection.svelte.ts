@@ -114,6 +114,11 @@ export class RoomConnection {
 	}
 
 	/** Closes the socket for good; call from the owning component's teardown. */
+	/** After `replaced` (another tab took over): connects again, making this tab the one in use. */
+	continueHere(): void {
+		this.#client.connect();
+	}
+
 	destroy(): void {
 		this.#client.close();
 	}

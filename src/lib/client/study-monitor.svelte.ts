@@ -16,10 +16,19 @@ import { ReconnectBackoff } from './backoff';
 
 /**
  * `unauthorized`: the session ended (sign in again); `forbidden`: access to the study was
- * removed or reduced (4403; no retry); `incompatible`: reload the page.
+ * removed or reduced (4403; no retry); `incompatible`: reload the page; `replaced`: this
+ * session opened more dashboards than it may hold and this one is the oldest (it waits until
+ * asked back: reconnecting on its own would displace another one).
  */
 export type MonitorStatus =
-	'connecting' | 'open' | 'reconnecting' | 'closed' | 'unauthorized' | 'forbidden' | 'incompatible';
+	| 'connecting'
+	| 'open'
+	| 'reconnecting'
+	| 'closed'
+	| 'unauthorized'
+	| 'forbidden'
+	| 'incompatible'
+	| 'replaced';
 
 /** How an intervention ended: committed (with its seq), or refused with the server's words. */
 export type InterventionResult =
@@ -125,6 +134,10 @@ export class StudyMonitor {
 			}
 			if (event.code === CloseCode.AccessRevoked) {
 				this.#status = 'forbidden';
+				return;
+			}
+			if (event.code === CloseCode.Replaced) {
+				this.#status = 'replaced';
 				return;
 			}
 			// A refused upgrade (signed out, no access) shows as 1006 before any frame: try

@@ -169,6 +169,14 @@ export class StudyRoom {
 		this.#client.sendTelemetry(samples);
 	}
 
+	/**
+	 * After `replaced` (the study was opened in another tab or window): connects again, which
+	 * makes this tab the one in use and shows the other one the same choice.
+	 */
+	continueHere(): void {
+		this.#client.connect();
+	}
+
 	/** Closes the socket for good; call from the owning component's teardown. */
 	destroy(): void {
 		this.#clock.stop();

@@ -38,7 +38,13 @@ export const CloseCode = {
 	/** The client did not read fast enough; reconnect and resume from lastSeq. */
 	SlowConsumer: 4408,
 	/** The client never sent `join` in time. */
-	JoinTimeout: 4409
+	JoinTimeout: 4409,
+	/**
+	 * A newer socket of the same participant, ticket or session took this one's place (caps per
+	 * identity). Final: do not reconnect on your own, or two tabs would replace each other forever;
+	 * offer the person to continue here instead.
+	 */
+	Replaced: 4410
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -83,6 +83,10 @@ const EnvSchema = v.object({
 		)
 	),
 	REALTIME_REPLAY_LIMIT: v.optional(integer(1, 1_000_000), '5000'),
+	SOCKETS_PER_PARTICIPANT: v.optional(integer(1, 100), '1'),
+	SOCKETS_PER_TICKET: v.optional(integer(1, 100), '1'),
+	SOCKETS_PER_SESSION: v.optional(integer(1, 100), '4'),
+	SOCKET_UPGRADES_PER_MINUTE: v.optional(integer(1, 1_000_000), '120'),
 	SESSION_IDLE_TIMEOUT: v.optional(duration('30m'), '30m'),
 	SESSION_MAX_LIFETIME: v.optional(duration('12h'), '12h'),
 	ALLOW_SIGNUP: v.optional(boolean, 'false'),
@@ -126,6 +130,13 @@ export type Env = {
 	replicaId: string;
 	/** A reconnecting client further behind than this many events gets a snapshot. */
 	realtimeReplayLimit: number;
+	/**
+	 * Sockets one identity may hold on this replica (room sockets; dashboards count per session
+	 * on their own): the newest wins, older ones close with 4410.
+	 */
+	socketCaps: { perParticipant: number; perTicket: number; perSession: number };
+	/** Socket upgrades per client address: a burst of this many, then this many a minute. */
+	socketUpgradesPerMinute: number;
 	sessionIdleTimeoutMs: number;
 	sessionMaxLifetimeMs: number;
 	allowSignup: boolean;
@@ -205,6 +216,12 @@ export function parseEnv(source: Record<string, string | undefined>): EnvResult 
 			redisUrl: raw.REDIS_URL,
 			replicaId: raw.REPLICA_ID ?? `${hostname()}-${process.pid}`,
 			realtimeReplayLimit: raw.REALTIME_REPLAY_LIMIT,
+			socketCaps: {
+				perParticipant: raw.SOCKETS_PER_PARTICIPANT,
+				perTicket: raw.SOCKETS_PER_TICKET,
+				perSession: raw.SOCKETS_PER_SESSION
+			},
+			socketUpgradesPerMinute: raw.SOCKET_UPGRADES_PER_MINUTE,
 			sessionIdleTimeoutMs: raw.SESSION_IDLE_TIMEOUT,
 			sessionMaxLifetimeMs: raw.SESSION_MAX_LIFETIME,
 			allowSignup: raw.ALLOW_SIGNUP,

@@ -2,11 +2,14 @@ import { CloseCode } from '../../protocol';
 import { parseMonitorClientMessage, type MonitorServerMessage } from '../../monitor';
 import { TokenBucketThrottle } from '../auth/throttle';
 import type { AccessGrant } from '../realtime/grants';
+import { DEFAULT_SOCKET_CAPS, IdentitySockets } from '../realtime/socket-caps';
 import { StudyMonitor, type MonitorConnection, type StudyMonitorDeps } from './study-monitor';
 
 export type MonitorHubOptions = StudyMonitorDeps & {
 	/** A study nobody watches stays loaded this long, so a reload does not fold every room again. */
 	lingerMs?: number;
+	/** Dashboards one session may hold open here; the newest wins, older ones close 4410. */
+	socketsPerSession?: number;
 };
 
 /** A dashboard only ever asks for a refresh: a few in a burst, then one a second. */
@@ -25,10 +28,13 @@ export class MonitorHub {
 	readonly #connections = new Map<MonitorConnection, StudyMonitor>();
 	readonly #lingers = new Map<string, ReturnType<typeof setTimeout>>();
 	readonly #limits = new TokenBucketThrottle<MonitorConnection>(RATE_BURST, RATE_REFILL_MS);
+	readonly #sockets: IdentitySockets<MonitorConnection>;
 	#closing = false;
 
 	constructor(options: MonitorHubOptions) {
 		this.#options = options;
+		const cap = options.socketsPerSession ?? DEFAULT_SOCKET_CAPS.perSession;
+		this.#sockets = new IdentitySockets((connection) => [{ key: connection.auth.sessionId, cap }]);
 	}
 
 	/** A dashboard connected (its access was checked at the upgrade): it gets the snapshot. */
@@ -48,6 +54,9 @@ export class MonitorHub {
 		}
 		this.#connections.set(connection, monitor);
 		monitor.add(connection);
+		for (const replaced of this.#sockets.admit(connection)) {
+			replaced.close(CloseCode.Replaced, 'replaced by a newer connection');
+		}
 	}
 
 	/** Handles one frame. Never throws: bad input gets an error frame, floods a close. */
@@ -80,6 +89,7 @@ export class MonitorHub {
 		if (!monitor) return;
 		this.#connections.delete(connection);
 		this.#limits.forget(connection);
+		this.#sockets.release(connection);
 		monitor.remove(connection);
 		if (monitor.connectionCount > 0 || this.#closing) return;
 		const studyId = monitor.studyId;

@@ -12,6 +12,8 @@ export type ConnectionAuth = {
 	 * still hold for it to stay open (checked twice a second). Participants' sockets have none.
 	 */
 	grant?: AccessGrant;
+	/** Set for ticket sockets: the ticket's SHA-256 (never the ticket), to cap sockets per ticket. */
+	ticketHash?: string;
 };
 
 /**

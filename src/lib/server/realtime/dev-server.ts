@@ -20,6 +20,7 @@ import { getRealtimeMetrics } from './metrics';
 import { TelemetryWriter } from './telemetry-writer';
 import { createStudyRoomServices } from '../rooms/study-rooms';
 import { decideUpgrade, matchRealtimePath } from './upgrade';
+import { getUpgradeThrottle } from './upgrade-throttle';
 
 class TopicTransport implements Transport {
 	readonly topics = new Map<string, Set<WsConnection>>();
@@ -84,6 +85,7 @@ export async function createDevRealtime() {
 		telemetry,
 		metrics,
 		replayLimit: env.realtimeReplayLimit,
+		socketCaps: env.socketCaps,
 		studyRooms: createStudyRoomServices(db)
 	});
 	const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -92,6 +94,12 @@ export async function createDevRealtime() {
 		const url = new URL(request.url ?? '/', env.origin);
 		const roomId = matchRealtimePath(url.pathname);
 		if (!roomId) return false;
+		// The same per-address limit as production (dev has no proxy: the socket's peer is the client).
+		const flood = getUpgradeThrottle().check(request.socket.remoteAddress ?? 'unknown', Date.now());
+		if (!flood.ok) {
+			refuse(socket, 429, 'Too many connection attempts from your address.');
+			return true;
+		}
 		void (async () => {
 			const token = readCookie(request.headers.cookie, sessionCookieName());
 			const session = token

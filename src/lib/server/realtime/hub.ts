@@ -26,7 +26,15 @@ import {
 } from './live-room';
 import type { RealtimeMetrics } from './metrics';
 import { JOIN_GRACE_MS, type CommandActor } from './room-model';
-import type { EnqueueResult, TelemetryWriter } from './telemetry-writer';
+import type { EnqueueResult, RefusalListener, TelemetryWriter } from './telemetry-writer';
+import {
+	DEFAULT_SOCKET_CAPS,
+	identityKeysOf,
+	IdentitySockets,
+	type SocketCaps
+} from './socket-caps';
+import { measureSamples, TelemetryQuota, type StageAllowance } from './telemetry-quota';
+import { ByteBudget } from './byte-budget';
 
 export type HubOptions = {
 	store: EventStore;
@@ -57,9 +65,27 @@ export type HubOptions = {
 	joinGraceMs?: number;
 	/** Where study rooms report their events and members' quality for the live monitors. */
 	monitor?: RoomMonitorTap;
+	/** Sockets per participant, ticket and session; the newest wins, older ones close 4410. */
+	socketCaps?: SocketCaps;
+	/** Telemetry per participant (socket and `ingestSignals`); beyond it, `retryAfterMs`. */
+	telemetryQuota?: TelemetryQuota;
+	/** Bytes per identity, counted before parsing: a burst, then a rate; beyond it, closed. */
+	byteRate?: { burst: number; perSecond: number };
 };
 
-type Member = { room?: LiveRoom; joining: boolean; joinTimer?: ReturnType<typeof setTimeout> };
+/**
+ * Twice what the telemetry quota lets through (512 KiB at once, 64 KiB a second) and room for
+ * commands: an honest page never comes near it; a flood is cut off before it is parsed.
+ */
+const DEFAULT_BYTE_RATE = { burst: 1024 * 1024, perSecond: 256 * 1024 };
+
+type Member = {
+	room?: LiveRoom;
+	joining: boolean;
+	joinTimer?: ReturnType<typeof setTimeout>;
+	/** Whose byte budget the socket's frames draw on: its identity, so a new socket brings none. */
+	bytesKey: string;
+};
 
 /**
  * How often this replica makes sure it is recorded as the host of the study rooms whose members
@@ -93,7 +119,12 @@ function refuseFrame(connection: Connection, message: string): void {
  * connection, and routes to the room, loading rooms on first use and dropping them when idle.
  */
 export class RealtimeHub {
-	readonly #options: Required<Omit<HubOptions, 'rateLimit' | 'studyRooms' | 'monitor'>> & {
+	readonly #options: Required<
+		Omit<
+			HubOptions,
+			'rateLimit' | 'studyRooms' | 'monitor' | 'socketCaps' | 'telemetryQuota' | 'byteRate'
+		>
+	> & {
 		studyRooms?: StudyRoomServices;
 		monitor?: RoomMonitorTap;
 		rateLimit: { burst: number; perSecond: number };
@@ -104,6 +135,10 @@ export class RealtimeHub {
 	readonly #idleTimers = new Map<string, ReturnType<typeof setTimeout>>();
 	readonly #busUnsubscribers = new Map<string, () => void>();
 	readonly #limits: TokenBucketThrottle<Connection>;
+	readonly #sockets: IdentitySockets<Connection>;
+	readonly #quota: TelemetryQuota;
+	readonly #bytes: ByteBudget<string>;
+	readonly #caps: SocketCaps;
 	readonly #presenceTimer: ReturnType<typeof setInterval>;
 	readonly #hostingTimer: ReturnType<typeof setInterval>;
 	readonly #stopRecovery: () => void;
@@ -124,6 +159,11 @@ export class RealtimeHub {
 		const { burst, perSecond } = this.#options.rateLimit;
 		this.#limits = new TokenBucketThrottle<Connection>(burst, 1000 / perSecond, 1_000_000);
 		this.#committer = new GroupCommitter(options.store);
+		const caps = (this.#caps = options.socketCaps ?? DEFAULT_SOCKET_CAPS);
+		this.#sockets = new IdentitySockets((connection) => identityKeysOf(connection.auth, caps));
+		this.#quota = options.telemetryQuota ?? new TelemetryQuota();
+		const byteRate = options.byteRate ?? DEFAULT_BYTE_RATE;
+		this.#bytes = new ByteBudget<string>(byteRate.burst, byteRate.perSecond);
 		// Messages may have been lost while the bus was down: read the log for every room.
 		this.#stopRecovery = options.bus.onRecovered(() => {
 			this.catchUpAllRooms().catch(logFailure('*', 'recovery_catch_up'));
@@ -149,13 +189,19 @@ export class RealtimeHub {
 	// --- Connection lifecycle -----------------------------------------------------------------
 
 	open(connection: Connection): void {
-		const member: Member = { joining: false };
+		const identity = identityKeysOf(connection.auth, this.#caps)[0]?.key;
+		const member: Member = { joining: false, bytesKey: identity ?? `c\u0000${connection.id}` };
 		member.joinTimer = setTimeout(() => {
 			if (!member.room) connection.close(CloseCode.JoinTimeout, 'join expected');
 		}, this.#options.joinTimeoutMs);
 		this.#members.set(connection, member);
 		this.#options.metrics.connections = this.#members.size;
 		this.#options.metrics.connectionsOpened++;
+		// The newest socket of an identity wins: the older ones are told why, and not to come back.
+		for (const replaced of this.#sockets.admit(connection)) {
+			this.#options.metrics.closedReplaced++;
+			replaced.close(CloseCode.Replaced, 'replaced by a newer connection');
+		}
 	}
 
 	close(connection: Connection): void {
@@ -163,6 +209,7 @@ export class RealtimeHub {
 		if (!member) return;
 		this.#members.delete(connection);
 		this.#limits.forget(connection);
+		this.#sockets.release(connection);
 		clearTimeout(member.joinTimer);
 		this.#options.metrics.connections = this.#members.size;
 		if (member.room) {
@@ -177,7 +224,11 @@ export class RealtimeHub {
 		const receivedAt = this.#options.now();
 		const member = this.#members.get(connection);
 		if (!member) return;
-		if (!this.#limits.consume(connection, Date.now()).ok) {
+		const size = typeof data === 'string' ? data.length : data.byteLength;
+		if (
+			!this.#limits.consume(connection, Date.now()).ok ||
+			!this.#bytes.consume(member.bytesKey, size, Date.now())
+		) {
 			this.#options.metrics.closedRateLimited++;
 			connection.close(CloseCode.RateLimited, 'rate limited');
 			return;
@@ -239,11 +290,11 @@ export class RealtimeHub {
 							"Telemetry is a member's own data: only participants and bots send it."
 						);
 					}
-					const result = this.#options.telemetry.enqueue(
+					const result = this.#storeTelemetry(
 						room.id,
 						connection.auth.actor.id,
 						message.samples,
-						Date.now(),
+						room.telemetryStage,
 						(refused, text) =>
 							send(connection, {
 								type: 'error',
@@ -311,6 +362,27 @@ export class RealtimeHub {
 		}
 	}
 
+	/**
+	 * Queues one participant's samples for storage within their quota (telemetry-quota.ts): a
+	 * batch over it is refused whole with `retryAfterMs`, and the client sends it again later.
+	 */
+	#storeTelemetry(
+		roomId: string,
+		actorId: string,
+		samples: TelemetrySample[],
+		stage: StageAllowance | undefined,
+		onRefused?: RefusalListener
+	): EnqueueResult {
+		const identity = TelemetryQuota.identity(roomId, actorId);
+		const now = Date.now();
+		const quota = this.#quota.take(identity, samples.length, measureSamples(samples), now, stage);
+		if (!quota.ok) {
+			this.#options.metrics.telemetryOverQuota += samples.length;
+			return { accepted: 0, retryAfterMs: quota.retryAfterMs };
+		}
+		return this.#options.telemetry.enqueue(roomId, actorId, samples, now, onRefused);
+	}
+
 	// --- Signals posted over HTTP ---------------------------------------------------------------
 
 	/**
@@ -323,9 +395,9 @@ export class RealtimeHub {
 		actor: CommandActor,
 		samples: TelemetrySample[]
 	): Promise<EnqueueResult> {
-		const result = this.#options.telemetry.enqueue(roomId, actor.id, samples, Date.now());
-		if ('retryAfterMs' in result) return result;
 		const room = await this.#rooms.get(roomId)?.catch(() => undefined);
+		const result = this.#storeTelemetry(roomId, actor.id, samples, room?.telemetryStage);
+		if ('retryAfterMs' in result) return result;
 		if (room) room.ingestSignals(actor, samples);
 		else {
 			const message: BusRoomMessage = { k: 'sig', actor, samples };

@@ -17,6 +17,7 @@ import { toSignalSample } from '../signals/batch';
 import { RoomMetrics } from '../signals/room-metrics';
 import type { StudyRoomShell } from '../../room';
 import { createStudyModel, GENERIC_MODEL, type CommandActor, type RoomModel } from './room-model';
+import type { StageAllowance } from './telemetry-quota';
 
 export type RoomDeps = {
 	store: EventStore;
@@ -258,6 +259,11 @@ export class LiveRoom {
 
 	get memberCount(): number {
 		return this.#members.size;
+	}
+
+	/** What one member may store as telemetry on the room's current stage (the quota's stage). */
+	get telemetryStage(): StageAllowance {
+		return this.#model.telemetryStage(this.#state);
 	}
 
 	/** Runs `task` after everything queued before it; a failing task does not block the rest. */

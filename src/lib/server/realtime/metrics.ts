@@ -39,6 +39,12 @@ export class RealtimeMetrics {
 	/** Commands the database refused for their content (the sender got `unstorable`). */
 	commandsUnstorable = 0;
 	closedRateLimited = 0;
+	/** Sockets closed because a newer one of the same identity took their place. */
+	closedReplaced = 0;
+	/** Socket upgrades refused with 429 (too many from one address). */
+	upgradesThrottled = 0;
+	/** Telemetry samples refused by the per-participant quota. */
+	telemetryOverQuota = 0;
 	/** Time from commit to the local fan-out of an event. */
 	readonly fanoutMs = new Histogram();
 	/** Time from an event's commit on another replica to its local fan-out here. */
@@ -170,6 +176,24 @@ export function renderMetrics(m: RealtimeMetrics): string {
 			'counter',
 			'Connections closed for flooding.',
 			m.closedRateLimited
+		),
+		...scalar(
+			'ensemble_closed_replaced_total',
+			'counter',
+			'Sockets closed because a newer socket of the same identity took their place.',
+			m.closedReplaced
+		),
+		...scalar(
+			'ensemble_upgrades_throttled_total',
+			'counter',
+			'Socket upgrades refused with 429 (too many from one address).',
+			m.upgradesThrottled
+		),
+		...scalar(
+			'ensemble_telemetry_over_quota_total',
+			'counter',
+			'Telemetry samples refused by the per-participant quota.',
+			m.telemetryOverQuota
 		),
 		...renderHistogram('ensemble_fanout_ms', 'Commit to local fan-out, ms.', m.fanoutMs),
 		...renderHistogram(

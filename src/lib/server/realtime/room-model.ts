@@ -19,6 +19,7 @@ import {
 } from '../../room/study';
 import type { StudyRoomSetup } from '../rooms/study-rooms';
 import type { MetricStage } from '../signals/room-metrics';
+import { stageTelemetryAllowance, type StageAllowance } from './telemetry-quota';
 
 /** Who sends a command to the core: a socket's actor, or this server (`system`). */
 export type CommandActor = { id: string; role: Actor['role'] | Extract<StudyActorRole, 'system'> };
@@ -61,7 +62,12 @@ export type RoomModel = {
 	 * or null on any other stage, while paused or finished: the live metric's trigger.
 	 */
 	metricStage(state: { seq: number }): { stage: MetricStage; memberIds: string[] } | null;
+	/** What one member may store as telemetry on the current stage (telemetry-quota.ts). */
+	telemetryStage(state: { seq: number }): StageAllowance;
 };
+
+/** A room without stages (sandbox) is sized like an untimed stage with no media. */
+const ROOM_ALLOWANCE = stageTelemetryAllowance(null, 'room');
 
 /** The sandbox room, exactly as before the study runtime. */
 export const GENERIC_MODEL: RoomModel = {
@@ -78,7 +84,8 @@ export const GENERIC_MODEL: RoomModel = {
 	view: () => undefined,
 	memberOf: () => undefined,
 	redact: (event) => event,
-	metricStage: () => null
+	metricStage: () => null,
+	telemetryStage: () => ROOM_ALLOWANCE
 };
 
 /**
@@ -145,6 +152,11 @@ export function createStudyModel(setup: StudyRoomSetup, joinGraceMs = JOIN_GRACE
 				stage: { id: stage.id, metric, signal, min, max },
 				memberIds: listActiveMembers(room).map((member) => member.id)
 			};
+		},
+		telemetryStage(state) {
+			const room = study(state);
+			if (room.finished) return stageTelemetryAllowance(null, 'finished');
+			return stageTelemetryAllowance(currentStage(room) ?? null, `stage-${room.stageIndex}`);
 		}
 	};
 }

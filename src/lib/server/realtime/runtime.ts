@@ -69,7 +69,13 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 	// matching lock rings the doorbell after every change to a waiting room.
 	const feed = new StudyFeed(bus);
 	const relay = new MonitorRelay(feed);
-	const monitors = new MonitorHub({ db, store, bus, feed });
+	const monitors = new MonitorHub({
+		db,
+		store,
+		bus,
+		feed,
+		socketsPerSession: env.socketCaps.perSession
+	});
 	const removeDoorbell = installStudyDoorbell((studyId) => feed.publish(studyId, { k: 'changed' }));
 	const hub = new RealtimeHub({
 		store,
@@ -79,6 +85,7 @@ export function startRealtime(env: Env, db: Database): RealtimeRuntime {
 		telemetry,
 		metrics,
 		replayLimit: env.realtimeReplayLimit,
+		socketCaps: env.socketCaps,
 		studyRooms: createStudyRoomServices(db, {
 			afterEffects: avStages
 				? (roomId, setup, events) => manageAvStages(avStages, roomId, setup, events)

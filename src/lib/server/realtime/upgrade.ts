@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Actor } from '../../room';
 import { isReservedActorId, userActorId } from '../../room/actors';
 import type { SessionUser } from '../auth/sessions';
+import { hashSecret } from '../auth/tokens';
 import type { Database } from '../db';
 import { studies } from '../db/schema';
 import { findParticipantByToken } from '../participants/identity';
@@ -170,7 +171,15 @@ async function admitTicket(
 	if (!(await consumeTicket(deps.db, claims.id, claims.expiresAt))) {
 		return refuse(401, 'ticket_used', 'This room ticket was already used; mint a fresh one.');
 	}
-	return { ok: true, auth: { roomId, actor: { id: claims.actor, role: claims.role }, grant } };
+	return {
+		ok: true,
+		auth: {
+			roomId,
+			actor: { id: claims.actor, role: claims.role },
+			grant,
+			ticketHash: hashSecret(ticket)
+		}
+	};
 }
 
 /**
