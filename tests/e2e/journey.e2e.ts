@@ -180,22 +180,24 @@ function keepStages(study: StudyDefinition, ids: readonly string[]): void {
 }
 
 /**
- * A dyad whose one room stage pauses for 5 s when a member is gone, then ends the room with
- * the `dropout` outcome: the clearest visible result (a message and its own code) for A.
+ * A dyad whose one room stage waits 20 s for a member who left, then ends the room with the
+ * `dropout` outcome: the clearest visible result (a message and its own code) for A. The
+ * countdown runs from when they left, so the pause shows once the 10 s presence grace is over,
+ * for the 10 s that remain.
  */
 function makeDropoutStudy(): StudyDefinition {
 	const study = makeDyadStudy();
 	study.settings.title = 'Journey dropout e2e';
 	study.settings.outcomes.dropout.completionCode = DROPOUT_CODE;
 	keepStages(study, ['consent', 'instructions', 'about']);
-	study.stages[2]!.dropout = { policy: 'pause', countdownSeconds: 5, then: 'end' };
+	study.stages[2]!.dropout = { policy: 'pause', countdownSeconds: 20, then: 'end' };
 	return study;
 }
 
 test('a participant closes the tab: the other sees the pause countdown, then the dropout end', async ({
 	browser
 }, testInfo) => {
-	// Presence grace (10 s) + countdown (5 s) + a 5 s heartbeat on the way in.
+	// The countdown (20 s, the presence grace included) + a 5 s heartbeat on the way in.
 	test.setTimeout(90_000);
 	const baseURL = testInfo.project.use.baseURL!;
 	const researcher = await signInResearcher(browser, baseURL);

@@ -136,6 +136,15 @@ for (const target of databaseTargets('failure isolation tests')) {
 				expect((await store.readEvents(sameRoom, 0)).map((e) => e.cid)).toEqual(['b1']);
 				expect((await store.readEvents(otherRoom, 0)).map((e) => e.cid)).toEqual(['c1']);
 				expect(replica.metrics.commandsUnstorable).toBe(1);
+				// Over the socket the same text never gets that far: the frame is refused and counted.
+				await bob.receive({
+					type: 'command',
+					id: 'b2',
+					name: 'chat.send',
+					payload: { text: POISON }
+				});
+				expect(bob.of('rejected').at(-1)).toMatchObject({ id: 'b2', reason: 'invalid_message' });
+				expect(replica.metrics.framesRefused).toBe(1);
 				// The log (rate-limited: see log-throttle.test.ts) never shows the content or the
 				// query's parameters.
 				expect(logs).not.toContain('poison');

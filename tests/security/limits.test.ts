@@ -3,16 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { CloseCode, PROTOCOL_VERSION, type TelemetrySample } from '../../src/lib/protocol';
 import { hashSecret } from '../../src/lib/server/auth/tokens';
 import type { Database } from '../../src/lib/server/db/database';
-import {
-	participants,
-	roomMembers,
-	rooms,
-	studies,
-	studyVersions,
-	telemetrySamples,
-	users
-} from '../../src/lib/server/db/schema';
-import { generateParticipantToken } from '../../src/lib/server/participants/token';
+import { telemetrySamples } from '../../src/lib/server/db/schema';
 import { createLocalNetwork } from '../../src/lib/server/realtime/bus/local';
 import { DEFAULT_TELEMETRY_LIMITS } from '../../src/lib/server/realtime/telemetry-quota';
 import { createStudyRoomServices } from '../../src/lib/server/rooms/study-rooms';
@@ -22,6 +13,7 @@ import { createBlankStudy, createStage, type Stage } from '../../src/lib/study';
 import { createRoom, openSocket, signUpFirstAdmin } from '../support/app';
 import { createPostgresDatabase, databaseTargets, type TestDatabase } from '../support/databases';
 import { actOnStep, joinStudy, readStep } from '../support/journey';
+import { seedStudyRoom } from '../support/room-seed';
 import { FakeConnection, Replica, waitFor } from '../support/realtime';
 import { requireService } from '../support/services';
 import { makeStage, makeStudy } from '../support/room-study';
@@ -57,57 +49,14 @@ function ratedVideoStudy() {
 
 /** A live study with one room of two members whose tokens are known. */
 async function seedRoom(db: Database) {
-	const userId = nextId('u');
-	const studyId = nextId('s');
-	const roomId = nextId('room');
-	const slug = nextId('slug').replace(/-/g, '');
-	const definition = ratedVideoStudy();
-	const at = new Date();
-	await db.insert(users).values({
-		id: userId,
-		email: `${userId}@limits.test`,
-		name: 'Owner',
-		passwordHash: 'not-used',
-		role: 'researcher'
-	});
-	await db.insert(studies).values({
-		id: studyId,
-		slug,
-		ownerId: userId,
-		title: 'Limits',
-		status: 'live',
-		draft: definition,
-		latestVersion: 1,
-		createdAt: at,
-		updatedAt: at
-	});
-	await db
-		.insert(studyVersions)
-		.values({ studyId, version: 1, definition, contentHash: 'test', publishedAt: at });
-	await db.insert(rooms).values({ id: roomId, kind: 'study', studyId, studyVersion: 1 });
-	const members = [0, 1].map(() => ({ id: nextId('p'), token: generateParticipantToken() }));
-	await db.insert(participants).values(
-		members.map(({ id, token }) => ({
-			id,
-			studyId,
-			version: 1,
-			tokenHash: hashSecret(token),
-			status: 'in_room' as const,
-			roomId,
-			createdAt: at,
-			lastSeenAt: at
-		}))
-	);
-	await db.insert(roomMembers).values(
-		members.map(({ id }, i) => ({
-			roomId,
-			participantId: id,
-			role: null,
-			condition: null,
-			joinedAt: new Date(at.getTime() + i)
-		}))
-	);
-	return { studyId, roomId, slug, members: members as [(typeof members)[0], (typeof members)[0]] };
+	const seeded = await seedStudyRoom(db, ratedVideoStudy(), 2);
+	const members = seeded.ids.map((id, i) => ({ id, token: seeded.tokens[i]! }));
+	return {
+		studyId: seeded.studyId,
+		roomId: seeded.roomId,
+		slug: seeded.slug,
+		members: members as [(typeof members)[0], (typeof members)[0]]
+	};
 }
 
 const join = { type: 'join', v: PROTOCOL_VERSION, lastSeq: 0 };

@@ -65,6 +65,9 @@ for (const target of serverTargets('open redirect')) {
 					redirect: 'manual',
 					headers: { cookie: session }
 				});
+				// A query with text that cannot be stored (a NUL) is refused before the page sees it
+				// (400, hooks/storable-address.ts); everything else is redirected, on this site.
+				if (response.status === 400 && /%00/.test(query)) continue;
 				expect({ query, status: response.status }).toEqual({ query, status: 303 });
 				const location = response.headers.get('location');
 				if (destination(location).origin !== server.origin) escaped.push(`${query} → ${location}`);

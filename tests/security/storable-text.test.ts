@@ -22,14 +22,8 @@ import { FakeConnection, Replica, waitFor } from '../support/realtime';
 import { makeStage, makeStudy } from '../support/room-study';
 import { startServer, temporaryDataDir, type RunningServer } from '../support/server';
 import { requireService } from '../support/services';
-import {
-	anyBreaksRule,
-	anyText,
-	breaksRule,
-	nextId,
-	percentEncode,
-	seedStudyRoom
-} from '../support/storable';
+import { anyBreaksRule, anyText, breaksRule, nextId, percentEncode } from '../support/storable';
+import { seedStudyRoom } from '../support/room-seed';
 import { createAdminApi, publishStudy } from '../support/study-server';
 
 // Issue 14 §1: bad content never breaks anyone else. Arbitrary strings (NUL, lone surrogates and a
@@ -157,11 +151,11 @@ for (const target of databaseTargets('storable text')) {
 				const good = await join(goodRoom, 'good');
 				const mallory = await join(badRoom, 'mallory');
 				await join(badRoom, 'witness');
-				const chatter = await join(chatRoom.roomId, chatRoom.memberIds[0]!);
-				await join(chatRoom.roomId, chatRoom.memberIds[1]!);
+				const chatter = await join(chatRoom.roomId, chatRoom.ids[0]!);
+				await join(chatRoom.roomId, chatRoom.ids[1]!);
 				// The first member never submits, so the questionnaire stays open for the others.
-				await join(questionRoom.roomId, questionRoom.memberIds[0]!);
-				const submitters = questionRoom.memberIds.slice(1);
+				await join(questionRoom.roomId, questionRoom.ids[0]!);
+				const submitters = questionRoom.ids.slice(1);
 				let nextSubmitter = 0;
 
 				/** What each acked command and accepted sample must be in storage. */

@@ -8,6 +8,8 @@ import {
 	users
 } from '../../src/lib/server/db/schema';
 import type { StudyDefinition } from '../../src/lib/study';
+import { hashSecret } from '../../src/lib/server/auth/tokens';
+import { generateParticipantToken } from '../../src/lib/server/participants/token';
 
 let serial = 0;
 
@@ -18,17 +20,19 @@ export const uniqueId = (prefix: string) =>
 /**
  * Seeds a study room as group formation leaves it: an owner, a live study with version 1 of
  * `definition`, the room and `size` participants placed in it. Returns the room and member ids.
- * `wakeAt`: the room's stored wake-up (formation stores "now"); default none.
+ * `wakeAt`: the room's stored wake-up (formation stores "now"); default none. Each member's study
+ * cookie token is returned too (`tokens`, in member order), for sockets under the study link.
  */
 export async function seedStudyRoom(
 	db: Database,
 	definition: StudyDefinition,
 	size = 2,
 	options: { wakeAt?: Date } = {}
-): Promise<{ roomId: string; ids: string[]; studyId: string }> {
+): Promise<{ roomId: string; ids: string[]; studyId: string; slug: string; tokens: string[] }> {
 	const userId = uniqueId('u');
 	const studyId = uniqueId('s');
 	const roomId = uniqueId('room');
+	const slug = uniqueId('slug').replace(/-/g, '');
 	const at = new Date();
 	await db.insert(users).values({
 		id: userId,
@@ -39,7 +43,7 @@ export async function seedStudyRoom(
 	});
 	await db.insert(studies).values({
 		id: studyId,
-		slug: uniqueId('slug').replace(/-/g, ''),
+		slug,
 		ownerId: userId,
 		title: 'Study room test',
 		status: 'live',
@@ -60,13 +64,14 @@ export async function seedStudyRoom(
 		wakeAt: options.wakeAt ?? null
 	});
 	const ids = Array.from({ length: size }, () => uniqueId('p'));
-	if (size === 0) return { roomId, ids, studyId };
+	const tokens = ids.map(() => generateParticipantToken());
+	if (size === 0) return { roomId, ids, studyId, slug, tokens };
 	await db.insert(participants).values(
 		ids.map((id) => ({
 			id,
 			studyId,
 			version: 1,
-			tokenHash: `hash-${id}`,
+			tokenHash: hashSecret(tokens[ids.indexOf(id)]!),
 			status: 'in_room' as const,
 			roomId,
 			createdAt: at,
@@ -82,5 +87,5 @@ export async function seedStudyRoom(
 			joinedAt: new Date(at.getTime() + i)
 		}))
 	);
-	return { roomId, ids, studyId };
+	return { roomId, ids, studyId, slug, tokens };
 }

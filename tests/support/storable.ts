@@ -1,19 +1,8 @@
 /**
  * Helpers for the storable-text tests: strings that hit the rule's edges often, an oracle for
- * the rule written independently of `src/lib/protocol/text.ts`, and study rooms seeded straight
- * into a database for a hub to load.
+ * the rule written independently of `src/lib/protocol/text.ts`.
  */
 import fc from 'fast-check';
-import type { Database } from '../../src/lib/server/db/database';
-import {
-	participants,
-	roomMembers,
-	rooms,
-	studies,
-	studyVersions,
-	users
-} from '../../src/lib/server/db/schema';
-import type { StudyDefinition } from '../../src/lib/study';
 
 /** Characters at the rule's edges, and a few that look dangerous but are fine. */
 const EDGES = [
@@ -75,63 +64,4 @@ export function percentEncode(text: string): string {
 		.join('');
 }
 
-let serial = 0;
-export const nextId = (prefix: string) =>
-	`${prefix}-${++serial}-${Math.random().toString(36).slice(2, 8)}`;
-
-/** A running study room of `memberCount` participants on `definition`, straight in the tables. */
-export async function seedStudyRoom(
-	db: Database,
-	definition: StudyDefinition,
-	memberCount: number
-): Promise<{ roomId: string; memberIds: string[] }> {
-	const userId = nextId('u');
-	const studyId = nextId('s');
-	const roomId = nextId('room');
-	const at = new Date();
-	await db.insert(users).values({
-		id: userId,
-		email: `${userId}@storable.test`,
-		name: 'Owner',
-		passwordHash: 'not-used',
-		role: 'researcher'
-	});
-	await db.insert(studies).values({
-		id: studyId,
-		slug: nextId('slug').replace(/-/g, ''),
-		ownerId: userId,
-		title: 'Storable text',
-		status: 'live',
-		draft: definition,
-		latestVersion: 1,
-		createdAt: at,
-		updatedAt: at
-	});
-	await db
-		.insert(studyVersions)
-		.values({ studyId, version: 1, definition, contentHash: 'test', publishedAt: at });
-	await db.insert(rooms).values({ id: roomId, kind: 'study', studyId, studyVersion: 1 });
-	const memberIds = Array.from({ length: memberCount }, () => nextId('p'));
-	await db.insert(participants).values(
-		memberIds.map((id) => ({
-			id,
-			studyId,
-			version: 1,
-			tokenHash: `hash-${id}`,
-			status: 'in_room' as const,
-			roomId,
-			createdAt: at,
-			lastSeenAt: at
-		}))
-	);
-	await db.insert(roomMembers).values(
-		memberIds.map((participantId, i) => ({
-			roomId,
-			participantId,
-			role: null,
-			condition: null,
-			joinedAt: new Date(at.getTime() + i)
-		}))
-	);
-	return { roomId, memberIds };
-}
+export { uniqueId as nextId } from './room-seed';

@@ -44,7 +44,7 @@ describe('sockets per identity', () => {
 		const all = Array.from({ length: 200 }, (_, i) => session(`s${i}`, `room-${i % 7}`));
 		const displaced = all.flatMap((socket) => registry.admit(socket));
 		expect(displaced).toEqual(all.slice(0, 197));
-		expect(registry.countOf('s\u0000session:s1')).toBe(3);
+		expect(registry.countOf('s\u0000s1')).toBe(3);
 	});
 
 	test('tickets count per ticket; copies of one ticket displace each other', () => {

@@ -22,7 +22,9 @@ export function makeCoherencePilot(firstStartAt: Date): StudyDefinition {
 		firstStartAt: firstStartAt.toISOString()
 	};
 	study.settings.outcomes.completed.completionCode = COHERENCE_CODE;
-	const seconds: Record<string, number> = { preparation: 5, coherence: 25, integration: 3 };
+	// Preparation outlasts the waiting page's 5 s heartbeat and a page load, so both pages see
+	// it wherever in that beat the cohort formed.
+	const seconds: Record<string, number> = { preparation: 12, coherence: 25, integration: 3 };
 	study.stages = study.stages.map((stage) =>
 		stage.id in seconds ? { ...stage, durationSeconds: seconds[stage.id]! } : stage
 	);

@@ -243,6 +243,7 @@ export class RealtimeHub {
 		}
 		const parsed = parseClientMessage(data);
 		if (!parsed.ok) {
+			this.#options.metrics.framesRefused++;
 			if (parsed.commandId) {
 				const rejection = { reason: 'invalid_message', message: parsed.message };
 				send(connection, { type: 'rejected', id: parsed.commandId, ...rejection });

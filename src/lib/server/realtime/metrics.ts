@@ -38,6 +38,8 @@ export class RealtimeMetrics {
 	telemetryUnstorable = 0;
 	/** Commands the database refused for their content (the sender got `unstorable`). */
 	commandsUnstorable = 0;
+	/** Frames refused at the socket: not JSON, not a protocol message, or unstorable text. */
+	framesRefused = 0;
 	closedRateLimited = 0;
 	/** Sockets closed because a newer one of the same identity took their place. */
 	closedReplaced = 0;
@@ -164,6 +166,12 @@ export function renderMetrics(m: RealtimeMetrics): string {
 			'counter',
 			'Telemetry samples the database refused for their content (dropped).',
 			m.telemetryUnstorable
+		),
+		...scalar(
+			'ensemble_frames_refused_total',
+			'counter',
+			'Frames refused at the socket (invalid JSON, invalid message, unstorable text).',
+			m.framesRefused
 		),
 		...scalar(
 			'ensemble_commands_unstorable_total',

@@ -34,7 +34,7 @@ export type IdentityKey = { key: string; cap: number };
  * tickets may reuse an actor id in another room, and a study participant is in one room anyway.
  */
 export function identityKeysOf(
-	auth: Pick<ConnectionAuth, 'roomId' | 'actor' | 'sessionId' | 'ticketHash' | 'grant'>,
+	auth: Pick<ConnectionAuth, 'roomId' | 'actor' | 'sessionId' | 'ticketHash'>,
 	caps: SocketCaps
 ): IdentityKey[] {
 	const keys: IdentityKey[] = [];
@@ -42,12 +42,9 @@ export function identityKeysOf(
 		keys.push({ key: `p\u0000${auth.roomId}\u0000${auth.actor.id}`, cap: caps.perParticipant });
 	}
 	if (auth.ticketHash) keys.push({ key: `t\u0000${auth.ticketHash}`, cap: caps.perTicket });
-	// The session (or API token) behind a cookie socket, or behind the ticket that opened it:
-	// tickets are single-use, so a session's sockets are counted by the session itself.
-	const session = auth.grant
-		? `${auth.grant.credential.kind}:${auth.grant.credential.id}`
-		: auth.sessionId && `session:${auth.sessionId}`;
-	if (session) keys.push({ key: `s\u0000${session}`, cap: caps.perSession });
+	// Cookie sockets only: sockets opened by tickets (single-use, one socket each) are guests or
+	// the user themself, and a researcher's script may rightly mint many.
+	if (auth.sessionId) keys.push({ key: `s\u0000${auth.sessionId}`, cap: caps.perSession });
 	return keys;
 }
 
